@@ -1,0 +1,120 @@
+/**
+ * The CLI dispatcher: maps the first argument to a command module, loaded lazily so
+ * that `dagent --help` and `dagent validate` never import the MCP SDK, and turns
+ * errors into one-line messages with distinct exit codes.
+ * @module
+ */
+import { DagentError, ExitCode, UsageError } from "../errors.ts";
+import { nearest } from "../suggest.ts";
+
+/** A command module: runs with the arguments after the command name, returns the exit code. */
+export interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** dagent's version, printed by `dagent version`. */
+export const VERSION = "0.1.0";
+
+const COMMANDS: Record<string, CommandEntry> = {
+  validate: {
+    summary: "Check a config file and report every problem as FILE:LINE:COL",
+    load: () => import("./validate.ts"),
+  },
+  schema: {
+    summary: "Print the config JSON Schema (for editors and CI)",
+    load: () => import("./schema.ts"),
+  },
+  mcp: {
+    summary: "List or call the tools of a config's MCP servers (mcp tools | mcp call)",
+    load: () => import("./mcp.ts"),
+  },
+};
+
+function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 7) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, entry]) =>
+    `  ${name.padEnd(width)}${entry.summary}`
+  );
+  lines.push(`  ${"version".padEnd(width)}Print dagent's version`);
+  lines.push(`  ${"help".padEnd(width)}Show this help, or a command's: dagent help COMMAND`);
+  return [
+    "dagent — run AI agents described in YAML, with MCP servers local and remote (OAuth included)",
+    "",
+    "Usage: dagent COMMAND [ARGS] [FLAGS]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run 'dagent COMMAND --help' for a command's flags.",
+    "Exit codes: 0 ok, 1 the operation failed, 2 usage or config error.",
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI with `args` (without the program name) and returns the exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+async function dispatch(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    if (command === "help" && rest[0] && COMMANDS[rest[0]]) {
+      return (await COMMANDS[rest[0]].load()).run(["--help"]);
+    }
+    if (command === "help" && rest[0]) throw unknownCommand(rest[0]);
+    console.log(topLevelHelp());
+    return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (command === "version" || command === "--version" || command === "-V") {
+    console.log(`dagent ${VERSION} (deno ${Deno.version.deno})`);
+    return ExitCode.Ok;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) throw unknownCommand(command);
+  const module = await entry.load();
+  return await module.run(rest);
+}
+
+function unknownCommand(command: string): UsageError {
+  const names = [...Object.keys(COMMANDS), "version", "help"];
+  const guess = command.startsWith("-") ? undefined : nearest(command, names);
+  return new UsageError(
+    command.startsWith("-") ? `unknown flag '${command}'` : `unknown command '${command}'`,
+    guess
+      ? `did you mean 'dagent ${guess}'? Run 'dagent --help' for the list.`
+      : "run 'dagent --help' for the list of commands",
+  );
+}
+
+/** Prints an error the way the CLI does and returns its exit code. */
+export function reportError(error: unknown): number {
+  if (error instanceof DagentError) {
+    console.error(`dagent: ${error.message}`);
+    if (error.hint) console.error(`hint: ${error.hint}`);
+    if (Deno.env.get("DAGENT_DEBUG") && error.cause) console.error(error.cause);
+    return error.exitCode;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    console.error(`dagent: ${error.message}`);
+    console.error(
+      "hint: run with the permission flag named above (see 'dagent permissions CONFIG')",
+    );
+    return ExitCode.Failed;
+  }
+  console.error(
+    `dagent: internal error: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  console.error("hint: this is a bug in dagent; rerun with DAGENT_DEBUG=1 for the stack trace");
+  if (Deno.env.get("DAGENT_DEBUG") && error instanceof Error) console.error(error.stack);
+  return ExitCode.Failed;
+}
