@@ -8,6 +8,7 @@ import {
   startCallbackServer,
 } from "../lib/oauth/callback.ts";
 import { generateSelfSignedCertificate } from "../lib/oauth/cert.ts";
+import { browserCommand, openBrowser } from "../lib/oauth/browser.ts";
 
 const STATE = "s-" + crypto.randomUUID();
 
@@ -294,4 +295,68 @@ Deno.test("escapeHtml and constantTimeEqual", () => {
   assert.equal(constantTimeEqual("abc", "abcd"), false);
   assert.equal(constantTimeEqual("", ""), true);
   assert.equal(constantTimeEqual("é", "e"), false);
+});
+
+// ---- browser opener (lib/oauth/browser.ts) ----
+
+Deno.test("browserCommand: $BROWSER first entry with %s, platform openers", () => {
+  const url = "https://as.example/authorize?a=1&b=2";
+  assert.deepEqual(browserCommand(url, { BROWSER: "firefox --new-tab:chromium" }, "linux"), {
+    cmd: "firefox",
+    args: ["--new-tab", url],
+  });
+  assert.deepEqual(browserCommand(url, { BROWSER: ":w3m -o x=%s %s" }, "linux"), {
+    cmd: "w3m",
+    args: ["-o", `x=${url}`, url],
+  });
+  assert.deepEqual(browserCommand(url, { DISPLAY: ":0" }, "linux"), {
+    cmd: "xdg-open",
+    args: [url],
+  });
+  assert.deepEqual(browserCommand(url, { WAYLAND_DISPLAY: "wayland-0" }, "freebsd"), {
+    cmd: "xdg-open",
+    args: [url],
+  });
+  assert.deepEqual(browserCommand(url, {}, "darwin"), { cmd: "open", args: [url] });
+  assert.deepEqual(browserCommand(url, {}, "windows"), {
+    cmd: "cmd",
+    args: ["/c", "start", "", "https://as.example/authorize?a=1^&b=2"],
+  });
+  const headless = browserCommand(url, {}, "linux");
+  assert.ok("reason" in headless && /no graphical session/.test(headless.reason));
+});
+
+Deno.test("openBrowser: runs $BROWSER detached with the URL and does not wait", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/opened.fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.equal(made.code, 0);
+    const script = `${dir}/browser.sh`;
+    await Deno.writeTextFile(script, `#!/bin/sh\nprintf '%s\\n' "$1" > '${fifo}'\n`);
+    await Deno.chmod(script, 0o755);
+    const url = `https://as.example/authorize?state=${STATE}&x=<y>`;
+    const result = await openBrowser(url, { env: { BROWSER: script }, platform: "linux" });
+    assert.deepEqual(result, { opened: true, via: script });
+    // Wait on the event itself: reading the fifo blocks until the script writes.
+    const received = await Deno.readTextFile(fifo);
+    assert.equal(received, new URL(url).href + "\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openBrowser: a missing opener or a non-http URL is reported, not thrown", async () => {
+  const missing = await openBrowser("https://as.example/", {
+    env: { BROWSER: "/nonexistent/dagent-browser" },
+  });
+  assert.equal(missing.opened, false);
+  assert.match(missing.reason ?? "", /was not found/);
+  for (const bad of ["javascript:alert(1)", "file:///etc/passwd", "-flag", ""]) {
+    const r = await openBrowser(bad, { env: { BROWSER: "/bin/true" } });
+    assert.equal(r.opened, false, bad);
+    assert.ok(r.reason);
+  }
+  const headless = await openBrowser("https://as.example/", { env: {}, platform: "linux" });
+  assert.deepEqual(headless.opened, false);
 });
