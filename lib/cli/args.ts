@@ -37,7 +37,12 @@ export function parseFlags(command: string, args: string[], specs: FlagSpecs): P
     { type: "string" | "boolean"; short?: string; multiple?: boolean }
   > = { help: { type: "boolean", short: "h" } };
   for (const [name, spec] of Object.entries(specs)) {
-    options[name] = { type: spec.type, short: spec.short, multiple: spec.multiple };
+    // node:util rejects `short: undefined` / `multiple: undefined`: set them only when given.
+    options[name] = {
+      type: spec.type,
+      ...(spec.short !== undefined ? { short: spec.short } : {}),
+      ...(spec.multiple !== undefined ? { multiple: spec.multiple } : {}),
+    };
   }
   try {
     const { values, positionals } = parseArgs({
