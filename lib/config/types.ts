@@ -102,9 +102,18 @@ export interface AuditConfig {
   include_results?: boolean;
 }
 
+/** The top-level `metadata` block: about the config itself, not used at run time. */
+export interface ConfigMetadata {
+  author?: string;
+  license?: string;
+  readme?: string;
+  version?: string;
+}
+
 /** A whole configuration file. */
 export interface Config {
   version?: string;
+  metadata?: ConfigMetadata;
   agents: Record<string, AgentConfig>;
   models?: Record<string, ModelConfig>;
   audit?: AuditConfig;
