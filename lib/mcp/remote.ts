@@ -236,13 +236,20 @@ function parseServerUrl(raw: string, name: string): URL {
 }
 
 function networkError(name: string, target: URL, error: unknown): DagentError {
-  const text = error instanceof Error ? error.message : String(error);
+  // Deno's fetch says "fetch failed" and puts the reason in `cause`.
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const text = [error, cause]
+    .map((part) => part instanceof Error ? part.message : part === undefined ? "" : String(part))
+    .filter(Boolean)
+    .join(": ");
   const reason = /refused/i.test(text)
     ? "connection refused"
     : /certificate|tls|ssl/i.test(text)
     ? "TLS error (certificate not trusted?)"
     : /dns|lookup|name or service|resolve/i.test(text)
     ? "host name not found"
+    : /timed? ?out/i.test(text)
+    ? "connection timed out"
     : text.split("\n")[0].slice(0, 160);
   return new DagentError(`toolset "${name}": cannot reach ${origin(target)}: ${reason}`, {
     code: "mcp.unreachable",

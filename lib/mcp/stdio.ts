@@ -38,6 +38,8 @@ export interface StdioConnection {
 }
 
 const STDERR_KEEP = 2048;
+// deno-lint-ignore no-control-regex
+const ANSI_ESCAPE = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /** Builds the transport for a `command` toolset; nothing is spawned until it is started. */
 export function createStdioTransport(
@@ -85,7 +87,9 @@ export function createStdioTransport(
   };
   return {
     transport,
-    stderrTail: () => tail.trim().split("\n").slice(-8).join("\n"),
+    stderrTail: () =>
+      tail.replace(ANSI_ESCAPE, "").trim().split("\n").map((line) => line.trimEnd())
+        .filter(Boolean).slice(-8).join("\n"),
     pid: () => pid ?? transport.pid,
     exited,
   };
