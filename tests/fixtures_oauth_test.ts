@@ -237,6 +237,13 @@ Deno.test("DCR: registers with a secret, rejects non-loopback http redirects", a
     assert.equal(bad.body.error, "invalid_redirect_uri");
     const none = await register(as, { redirect_uris: [] });
     assert.equal(none.body.error, "invalid_redirect_uri");
+    const big = await fetch(as.endpoints.registration, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ client_name: "x".repeat(100_000) }),
+    });
+    assert.equal(big.status, 413);
+    await big.body?.cancel();
   } finally {
     await as.close();
   }
@@ -829,5 +836,36 @@ Deno.test("every named scenario starts, challenges an anonymous call, and closes
     } finally {
       await s.close();
     }
+  }
+});
+
+Deno.test("no-dcr-path-issuer scenario: the pre-registered client reaches whoami", async () => {
+  const s = startOAuthScenario("no-dcr-path-issuer");
+  try {
+    const meta = await getJson(`${s.as.url}/.well-known/oauth-authorization-server/t`);
+    assert.equal(meta.body.issuer, `${s.as.url}/t`);
+    assert.equal("registration_endpoint" in meta.body, false);
+    const { verifier, challenge } = await pkce();
+    const q = await authorize(s.as, {
+      clientId: s.clientId!,
+      challenge,
+      scope: "mcp:read",
+      resource: s.mcpUrl,
+    });
+    const t = await token(s.as, {
+      grant_type: "authorization_code",
+      code: q.get("code")!,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+      resource: s.mcpUrl,
+    }, { id: s.clientId!, secret: s.clientSecret! });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const who = await mcpCall(s.mcpUrl, t.body.access_token as string, "tools/call", {
+      name: "whoami",
+      arguments: {},
+    });
+    assert.equal(JSON.parse(toolText(who.body)).clientId, "123.456");
+  } finally {
+    await s.close();
   }
 });
