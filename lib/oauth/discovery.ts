@@ -54,8 +54,8 @@ export interface Discovery {
 /** Options of {@link discover}. */
 export type DiscoveryOptions = HttpOptions & { cache?: MetadataCache; server?: string };
 
-/** A metadata fetch outcome: a JSON object, or "absent" (the URL should be skipped). */
-type Fetched = { ok: true; doc: Record<string, unknown> } | { ok: false; reason: string };
+/** A metadata fetch outcome: a JSON object, or absent (the URL is skipped, with why). */
+export type Fetched = { ok: true; doc: Record<string, unknown> } | { ok: false; reason: string };
 
 /**
  * A per-process cache of metadata documents by URL. Successes are kept for the life of the
