@@ -345,7 +345,8 @@ export class YamlSource {
   }
 
   #pairIn(map: YAMLMap, name: string, depth = 0): Pair | undefined {
-    const direct = map.items.find((pair) => keyText(pair.key) === name);
+    // The last of duplicate keys wins, as in the data (the duplicate is reported).
+    const direct = map.items.findLast((pair) => keyText(pair.key) === name);
     if (direct || depth > 8) return direct;
     // Keys brought in by a merge (`<<: *anchor`) are found in the anchored map.
     for (const pair of map.items) {
@@ -399,6 +400,8 @@ export class YamlSource {
 }
 
 function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
-  return undefined;
+  if (!isScalar(key)) return undefined;
+  // With `merge: true` the `<<` key's value is a symbol; its source is still `<<`.
+  if (typeof key.value === "symbol") return (key as { source?: string }).source ?? "<<";
+  return String(key.value);
 }

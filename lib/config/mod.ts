@@ -97,7 +97,7 @@ export function parseConfigText(
   });
   const unresolved = new Set<string>();
   for (const problem of interpolated.problems) {
-    unresolved.add(JSON.stringify(problem.path));
+    unresolved.add(pathKey(problem.path));
     problems.push({
       file: path,
       ...positionOfToken(source, problem.path, problem.token),
@@ -115,7 +115,7 @@ export function parseConfigText(
   for (const problem of checks) {
     // A value with an unresolved ${…} was reported once already; checks of that value
     // (its type, its format) are noise. Checks about its key still count.
-    if (problem.target === "value" && unresolved.has(JSON.stringify(problem.path))) continue;
+    if (problem.target === "value" && unresolved.has(pathKey(problem.path))) continue;
     problems.push(at(problem));
   }
   if (problems.length > 0) throw new ConfigError(path, problems);
@@ -139,4 +139,9 @@ function positionOfToken(source: YamlSource, path: ValuePath, token: string): Po
   }
   const { line, col } = source.locate(path);
   return { line, col };
+}
+
+/** A path as a comparable string; indexes may come as numbers or digit strings. */
+function pathKey(path: readonly (string | number)[]): string {
+  return path.map(String).join("\u0000");
 }

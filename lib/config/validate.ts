@@ -71,6 +71,24 @@ function splitPointer(pointer: string): ProblemPath {
   return pointer.slice(1).split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
 }
 
+/**
+ * The nearest candidate ({@link nearest}), or one that differs only by two swapped
+ * adjacent letters (`modle` → `model`), a common typo plain edit distance counts as 2.
+ */
+function suggest(input: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  const close = nearest(input, list);
+  if (close !== undefined) return close;
+  const lower = input.toLowerCase();
+  return list.find((candidate) => {
+    const other = candidate.toLowerCase();
+    if (other.length !== lower.length) return false;
+    const diff = [...lower].flatMap((ch, i) => ch === other[i] ? [] : [i]);
+    return diff.length === 2 && diff[1] === diff[0] + 1 &&
+      lower[diff[0]] === other[diff[1]] && lower[diff[1]] === other[diff[0]];
+  });
+}
+
 /** `agents.root.toolsets[0].remote` for a path; "the config" for the root. */
 export function describePath(path: ProblemPath): string {
   if (path.length === 0) return "the config";
@@ -116,7 +134,7 @@ function describeError(error: ErrorObject, options: SchemaCheckOptions): PathPro
       const properties = (error.parentSchema as { properties?: Record<string, unknown> })
         ?.properties;
       const allowed = properties ? Object.keys(properties) : [];
-      const guess = nearest(key, allowed);
+      const guess = suggest(key, allowed);
       return {
         path: [...path, key],
         target: "key",
@@ -152,7 +170,7 @@ function describeError(error: ErrorObject, options: SchemaCheckOptions): PathPro
     }
     case "enum": {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      const guess = typeof error.data === "string" ? nearest(error.data, allowed) : undefined;
+      const guess = typeof error.data === "string" ? suggest(error.data, allowed) : undefined;
       return {
         path,
         target: "value",
@@ -287,7 +305,7 @@ export function checkSemantics(data: unknown): PathProblem[] {
   const agents = data.agents;
   const names = Object.keys(agents);
   if (names.length > 0 && !has(agents, "root")) {
-    const guess = nearest("root", names);
+    const guess = suggest("root", names);
     problems.push({
       path: ["agents"],
       target: "key",
@@ -313,7 +331,7 @@ function checkModel(name: string, model: Obj, problems: PathProblem[]): void {
   if ((BUILTIN_PROVIDERS as readonly string[]).includes(provider) || has(model, "base_url")) {
     return;
   }
-  const guess = nearest(provider, BUILTIN_PROVIDERS);
+  const guess = suggest(provider, BUILTIN_PROVIDERS);
   problems.push({
     path: ["models", name, "provider"],
     target: "value",
@@ -332,7 +350,7 @@ function checkAgentModel(name: string, agent: Obj, models: Obj, problems: PathPr
   if (slash > 0 && slash < ref.length - 1) {
     const provider = ref.slice(0, slash);
     if ((BUILTIN_PROVIDERS as readonly string[]).includes(provider)) return;
-    const guess = nearest(provider, BUILTIN_PROVIDERS);
+    const guess = suggest(provider, BUILTIN_PROVIDERS);
     problems.push({
       path,
       target: "value",
@@ -345,7 +363,7 @@ function checkAgentModel(name: string, agent: Obj, models: Obj, problems: PathPr
     });
     return;
   }
-  const guess = nearest(ref, Object.keys(models));
+  const guess = suggest(ref, Object.keys(models));
   problems.push({
     path,
     target: "value",
@@ -369,7 +387,7 @@ function checkSubAgents(name: string, agent: Obj, names: string[], problems: Pat
         hint: "remove it; an agent cannot transfer a task to itself",
       });
     } else if (!names.includes(sub)) {
-      const guess = nearest(sub, names.filter((n) => n !== name));
+      const guess = suggest(sub, names.filter((n) => n !== name));
       problems.push({
         path,
         target: "value",
@@ -412,6 +430,8 @@ function checkCycles(agents: Obj, problems: PathProblem[]): void {
   for (const name of Object.keys(agents)) if (!state.has(name)) visit(name);
 }
 
+const TOOLSET_TYPES = ["mcp", "think", "todo", "filesystem", "shell", "fetch"];
+
 const ONLY_FOR: Record<string, { types: string[]; what: string }> = {
   command: { types: ["mcp"], what: "type mcp" },
   args: { types: ["mcp"], what: "type mcp" },
@@ -441,7 +461,8 @@ function checkToolsets(agent: string, toolsets: unknown[], problems: PathProblem
       }
     }
     const type = toolset.type;
-    if (typeof type !== "string") return;
+    // An unknown type was reported by the schema; which keys it allows is unknowable.
+    if (typeof type !== "string" || !TOOLSET_TYPES.includes(type)) return;
     for (const [key, rule] of Object.entries(ONLY_FOR)) {
       if (has(toolset, key) && !rule.types.includes(type)) {
         problems.push({
