@@ -84,8 +84,9 @@ Deno.test("file store: round trip, 0700 dir, 0600 file, versioned JSON, survives
     assert.equal(await store.loadToken("https://mcp.example/mcp"), undefined);
     assert.equal(await store.loadClient("https://as.example"), undefined);
     // No temp files are left behind by atomic writes.
-    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
-    assert.deepEqual(names, ["tokens.json"]);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["locks", "tokens.json"]);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/locks`)], [], "store lock released");
   });
 });
 
@@ -186,7 +187,7 @@ Deno.test("file store: a directory that cannot hold the store gives a clear erro
     const error = await new FileTokenStore(notADir).saveToken("u", token()).catch((e) => e);
     assert.ok(error instanceof DagentError);
     assert.equal(error.code, "store.io");
-    assert.match(error.message, /Cannot (read|write) the token store/);
+    assert.match(error.message, /Cannot (read|write|use)/);
     assert.match(error.hint ?? "", /DAGENT_HOME/);
   });
 });
@@ -441,5 +442,27 @@ Deno.test("openTokenStore: file store unless a keychain answers; keychain: off w
       keychainOptions: { platform: "linux", runner: fake.runner },
     });
     assert.ok(forcedOff instanceof FileTokenStore);
+  });
+});
+
+Deno.test("file store: two processes saving at once lose no update", async () => {
+  await withTempDir(async (dir) => {
+    const module = new URL("../lib/oauth/file_store.ts", import.meta.url).href;
+    const writer = (name: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { FileTokenStore } from ${JSON.stringify(module)};
+          const store = new FileTokenStore(${JSON.stringify(dir)});
+          const token = ${JSON.stringify(token())};
+          for (let i = 0; i < 15; i++) await store.saveToken("https://${name}" + i + ".example/", token);`,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    const results = await Promise.all([writer("a"), writer("b"), writer("c")]);
+    for (const r of results) assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    const all = await new FileTokenStore(dir).listTokens();
+    assert.equal(all.length, 45);
   });
 });

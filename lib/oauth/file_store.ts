@@ -8,6 +8,7 @@
 
 import { dirname } from "node:path";
 import { DagentError } from "../errors.ts";
+import { withServerLock } from "./lock.ts";
 import { tokenFilePath } from "./paths.ts";
 import type { StoredClient, StoredToken, TokenEndpointAuthMethod, TokenStore } from "./store.ts";
 
@@ -32,6 +33,9 @@ interface StoreFile {
 const VERSION = 1;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const IS_POSIX = Deno.build.os !== "windows";
+/** A store write takes milliseconds; a lock this old was left by a crash. */
+const STORE_LOCK_STALE_MS = 60_000;
+const STORE_LOCK_TIMEOUT_MS = 15_000;
 
 /** Per-file in-process queues, so concurrent saves in one process never lose an update. */
 const queues = new Map<string, Promise<unknown>>();
@@ -111,11 +115,18 @@ export class FileTokenStore implements TokenStore {
     return next;
   }
 
+  /**
+   * Read-modify-write under the in-process queue and a short cross-process lock, so two
+   * dagent processes saving different servers' tokens at once never drop each other's.
+   */
   #update(change: (data: StoreFile) => void): Promise<void> {
     return this.#serial(async () => {
-      const data = await this.#read();
-      change(data);
-      await this.#write(data);
+      await ensurePrivateDir(this.#dir);
+      await withServerLock(this.#dir, `store:${this.location}`, async () => {
+        const data = await this.#read();
+        change(data);
+        await this.#write(data);
+      }, { staleMs: STORE_LOCK_STALE_MS, timeoutMs: STORE_LOCK_TIMEOUT_MS });
     });
   }
 
@@ -191,7 +202,6 @@ export class FileTokenStore implements TokenStore {
   }
 
   async #write(data: StoreFile): Promise<void> {
-    await ensurePrivateDir(this.#dir);
     const temp = `${this.location}.tmp-${Deno.pid}-${crypto.randomUUID()}`;
     try {
       const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
@@ -214,19 +224,26 @@ export class FileTokenStore implements TokenStore {
 /** Creates `dir` (and parents) 0700 when missing; an existing directory is left as it is. */
 async function ensurePrivateDir(dir: string): Promise<void> {
   try {
-    await Deno.stat(dir);
-    return;
+    const info = await Deno.stat(dir);
+    if (info.isDirectory) return;
+    throw new Deno.errors.NotADirectory(dir);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw storeError(`Cannot use ${dir} for the token store.`, error);
+    }
   }
-  await Deno.mkdir(dirname(dir), { recursive: true });
   try {
-    await Deno.mkdir(dir, { mode: 0o700 });
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    try {
+      await Deno.mkdir(dir, { mode: 0o700 });
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return;
+      throw error;
+    }
+    if (IS_POSIX) await Deno.chmod(dir, 0o700);
   } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    return;
+    throw storeError(`Cannot create the token store directory ${dir}.`, error);
   }
-  if (IS_POSIX) await Deno.chmod(dir, 0o700);
 }
 
 function emptyStore(): StoreFile {
