@@ -3,8 +3,8 @@
  * §Streamable HTTP) or the older HTTP+SSE (2024-11-05) when `transport_type: sse`.
  *
  * Every request goes through a guarded fetch: a deadline for the response headers, a
- * deadline for the body of non-GET requests (a GET is the long-lived event stream), and a
- * size cap (per event on event streams, per body otherwise). The fetch it wraps is
+ * deadline for plain (non event-stream) bodies, and a size cap (per event on event
+ * streams, per body otherwise). The fetch it wraps is
  * injectable — the OAuth engineer's OAuth-aware fetch plugs in here — and a
  * {@link DagentError} it throws is remembered so the toolset can report it unchanged.
  * @module
@@ -27,7 +27,7 @@ export interface RemoteTransportOptions {
   name: string;
   /** The fetch to send requests with (default: global fetch). */
   fetch?: FetchLike;
-  /** Deadline for response headers of any request, and for a non-GET body to finish. */
+  /** Deadline for response headers, and for a plain (non event-stream) body to finish. */
   requestTimeoutMs: number;
   /** Cap on a response body (or on one event of an event stream); default 16 MiB. */
   maxResponseBytes?: number;
@@ -70,7 +70,7 @@ export function createRemoteTransport(
 export interface GuardOptions {
   /** Toolset name, for messages. */
   name: string;
-  /** Deadline for headers, and for the whole body of non-GET requests. */
+  /** Deadline for the response headers, and for a plain (non event-stream) body. */
   timeoutMs: number;
   /** Body cap (per event for `text/event-stream`). */
   maxBytes: number;
@@ -85,8 +85,6 @@ export interface GuardOptions {
 export function guardFetch(base: FetchLike, options: GuardOptions): FetchLike {
   return async (input, init) => {
     const target = new URL(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET"))
-      .toUpperCase();
     const controller = new AbortController();
     const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller
       .signal;
@@ -121,13 +119,15 @@ export function guardFetch(base: FetchLike, options: GuardOptions): FetchLike {
       options.onError?.(reported);
       throw reported;
     }
-    // GET opens the long-lived event stream: only the headers had a deadline.
-    if (method === "GET") clear();
     if (!response.body || [101, 204, 205, 304].includes(response.status)) {
       clear();
       return response;
     }
     const eventStream = /^\s*text\/event-stream/i.test(response.headers.get("content-type") ?? "");
+    // An event stream lives as long as the requests it answers (a tool call may wait on
+    // the user through elicitation): the JSON-RPC request timeout governs it, and closing
+    // the transport aborts it.
+    if (eventStream) clear();
     const body = capBody(response.body, {
       maxBytes: options.maxBytes,
       perEvent: eventStream,
