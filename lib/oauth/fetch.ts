@@ -1,0 +1,300 @@
+/**
+ * The OAuth-aware `fetch` handed to MCP transports: it attaches the bearer token to
+ * requests for the MCP server's own origin (and nowhere else), refreshes ahead of expiry
+ * with a single refresh however many requests wait, authorizes on a 401 and retries once,
+ * steps up on a 403 `insufficient_scope`, and fails fast once the user has declined.
+ * @module
+ */
+import { authorize, declinedError, requestToken } from "./authorize.ts";
+import type { OAuthContext, OAuthTarget } from "./context.ts";
+import { canonicalResourceUri } from "./discovery.ts";
+import { OAuthError } from "./errors.ts";
+import { withServerLock } from "./lock.ts";
+import type { StoredClient, StoredToken } from "./store.ts";
+import { bearerChallenge } from "./www_authenticate.ts";
+import type { BearerChallenge } from "./www_authenticate.ts";
+
+/** Step-ups allowed per request before giving up (issue: at most 2). */
+const MAX_STEP_UPS = 2;
+/** Same-origin redirects followed per request. */
+const MAX_REDIRECTS = 5;
+
+/** Per-server token state: the cached token and the one flow (refresh or sign-in) in flight. */
+export class ServerAuth {
+  readonly target: OAuthTarget;
+  readonly #ctx: OAuthContext;
+  readonly #resource: string;
+  #token: StoredToken | undefined;
+  #loaded = false;
+  #inFlight: Promise<StoredToken> | undefined;
+
+  constructor(ctx: OAuthContext, target: OAuthTarget) {
+    this.#ctx = ctx;
+    this.target = target;
+    this.#resource = canonicalResourceUri(target.serverUrl);
+  }
+
+  /** True when the user declined to sign in to this server earlier in the session. */
+  get declined(): boolean {
+    return this.#ctx.declined.has(this.#resource);
+  }
+
+  /**
+   * The token to send now, refreshed first when it is about to expire; undefined when
+   * there is none (the request goes out bare and the server's 401 starts a sign-in).
+   */
+  async currentToken(): Promise<StoredToken | undefined> {
+    if (this.#inFlight) return await this.#inFlight;
+    const token = await this.#load();
+    if (!token) return undefined;
+    if (!this.#expiresSoon(token)) return token;
+    if (token.refreshToken) return await this.#singleFlight(() => this.#refresh(token));
+    this.#token = undefined;
+    return undefined;
+  }
+
+  /** The stored token, if usable for this config (same scopes or fewer than granted). */
+  async #load(): Promise<StoredToken | undefined> {
+    if (!this.#loaded) {
+      this.#loaded = true;
+      const stored = await this.#ctx.store.loadToken(this.target.serverUrl);
+      this.#token = stored && this.#usable(stored) ? stored : undefined;
+    }
+    return this.#token;
+  }
+
+  /** A stored token is not reused when the configured scopes grew beyond what it was granted. */
+  #usable(token: StoredToken): boolean {
+    const wanted = this.target.oauth?.scopes ?? [];
+    if (!wanted.every((scope) => token.scopes.includes(scope))) return false;
+    return !this.target.oauth?.clientId || this.target.oauth.clientId === token.clientId;
+  }
+
+  #expiresSoon(token: StoredToken): boolean {
+    if (token.expiresAt === undefined) return false;
+    const now = this.#ctx.now?.() ?? Date.now();
+    return token.expiresAt - (this.#ctx.refreshSkewMs ?? 60_000) <= now;
+  }
+
+  /**
+   * Called when the server rejected `sent` (401, or 403 for a step-up): refreshes when that
+   * can help, else runs the authorization flow. Concurrent callers share one flow.
+   */
+  async recover(
+    sent: StoredToken | undefined,
+    challenge: BearerChallenge | undefined,
+    options: { stepUp?: boolean; forceSignIn?: boolean } = {},
+  ): Promise<StoredToken> {
+    const stepUp = options.stepUp ?? false;
+    if (this.declined) throw declinedError(this.target);
+    if (this.#inFlight) return await this.#inFlight;
+    // Another request already replaced the token we sent: use the new one.
+    if (this.#token && sent && this.#token.accessToken !== sent.accessToken) return this.#token;
+    return await this.#singleFlight(async () => {
+      if (!stepUp && !options.forceSignIn && sent?.refreshToken) {
+        try {
+          return await this.#refresh(sent);
+        } catch (error) {
+          if (!(error instanceof OAuthError) || error.code !== "oauth.invalid_grant") throw error;
+          // RFC 6749 §5.2 invalid_grant: the refresh token is dead; sign in again.
+        }
+      }
+      return await this.#authorize(challenge, sent?.scopes ?? [], stepUp);
+    });
+  }
+
+  /** Signs in now (for `dagent auth login`), whatever is stored. */
+  async login(challenge?: BearerChallenge): Promise<StoredToken> {
+    this.#ctx.declined.delete(this.#resource);
+    return await this.#singleFlight(() => this.#authorize(challenge, [], false));
+  }
+
+  async #singleFlight(run: () => Promise<StoredToken>): Promise<StoredToken> {
+    if (this.#inFlight) return await this.#inFlight;
+    const flight = run().then((token) => {
+      this.#token = token;
+      return token;
+    });
+    this.#inFlight = flight;
+    try {
+      return await flight;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  /** The authorization flow, serialized across processes when the store is on disk. */
+  async #authorize(
+    challenge: BearerChallenge | undefined,
+    heldScopes: string[],
+    stepUp: boolean,
+  ): Promise<StoredToken> {
+    const run = () => authorize(this.#ctx, this.target, { challenge, heldScopes, stepUp });
+    const lockDir = this.#ctx.lockDir;
+    if (!lockDir) return await run();
+    const before = this.#token?.accessToken;
+    return await withServerLock(lockDir, this.target.serverUrl, async () => {
+      // While we waited, another dagent process may have signed in: use its token.
+      const stored = await this.#ctx.store.loadToken(this.target.serverUrl);
+      if (
+        !stepUp && stored && stored.accessToken !== before && this.#usable(stored) &&
+        !this.#expiresSoon(stored)
+      ) {
+        return stored;
+      }
+      return await run();
+    }, {
+      onWait: () =>
+        this.#ctx.elicitation.notify(
+          `Waiting for another dagent process to finish signing in to ${this.target.server}…`,
+        ),
+    });
+  }
+
+  /** RFC 6749 §6: refresh with what was stored; no discovery needed. */
+  async #refresh(token: StoredToken): Promise<StoredToken> {
+    const client = await this.#clientFor(token);
+    const set = await requestToken(
+      this.#ctx,
+      this.target,
+      { token_endpoint: token.tokenEndpoint, issuer: token.issuer },
+      client,
+      { type: "refresh_token", refreshToken: token.refreshToken! },
+      token.resource,
+      token.scopes,
+    );
+    const refreshed: StoredToken = {
+      ...token,
+      ...set,
+      // RFC 6749 §6: the server may keep the old refresh token (no rotation).
+      refreshToken: set.refreshToken ?? token.refreshToken,
+    };
+    await this.#ctx.store.saveToken(this.target.serverUrl, refreshed);
+    return refreshed;
+  }
+
+  /** The client credentials to refresh with: config first, else the stored registration. */
+  async #clientFor(token: StoredToken): Promise<StoredClient> {
+    const oauth = this.target.oauth;
+    if (oauth?.clientId === token.clientId) {
+      return {
+        clientId: token.clientId,
+        clientSecret: oauth.clientSecret,
+        issuer: token.issuer,
+        redirectUris: [],
+        tokenEndpointAuthMethod: token.tokenEndpointAuthMethod,
+      };
+    }
+    const registered = await this.#ctx.store.loadClient(token.issuer);
+    return {
+      clientId: token.clientId,
+      clientSecret: registered?.clientId === token.clientId ? registered.clientSecret : undefined,
+      issuer: token.issuer,
+      redirectUris: [],
+      tokenEndpointAuthMethod: token.tokenEndpointAuthMethod,
+    };
+  }
+}
+
+/** A `fetch` with the MCP SDK's transport signature. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Creates the OAuth-aware fetch for one MCP server. `base` is the underlying fetch
+ * (tests pass one with a custom TLS client; default: global fetch).
+ */
+export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): FetchLike {
+  const origin = new URL(auth.target.serverUrl).origin;
+  return async (input, init) => {
+    const original = new Request(input, init);
+    // The token belongs to the MCP server's origin only; anything else goes out untouched.
+    if (new URL(original.url).origin !== origin) return await base(original);
+    if (auth.declined) throw declinedError(auth.target);
+
+    let token = await auth.currentToken();
+    // 401 handling: first refresh when possible, then a full sign-in, then give up.
+    let unauthorized = 0;
+    let stepUps = 0;
+    for (;;) {
+      const response = await sendWithToken(base, original.clone(), token, origin);
+      if (response.status === 401) {
+        const challenge = bearerChallenge(response);
+        await response.body?.cancel();
+        if (++unauthorized > 2) {
+          throw new OAuthError(
+            `${auth.target.server} rejected the access token it just issued (HTTP 401 after signing in)`,
+            {
+              code: "oauth.rejected",
+              server: auth.target.server,
+              hint: "the server does not accept tokens from its authorization server for this " +
+                "resource; 'dagent auth logout' then 'dagent auth login' starts afresh",
+            },
+          );
+        }
+        token = await auth.recover(token, challenge, { forceSignIn: unauthorized === 2 });
+        // A sign-in can hand out a token that is already (nearly) expired: refresh it first.
+        token = await auth.currentToken() ?? token;
+        continue;
+      }
+      const challenge = response.status === 403 ? bearerChallenge(response) : undefined;
+      if (challenge?.error === "insufficient_scope") {
+        await response.body?.cancel();
+        if (stepUps >= MAX_STEP_UPS) {
+          throw new OAuthError(
+            `${auth.target.server} still needs more scopes after ${MAX_STEP_UPS} step-up sign-ins${
+              challenge.scope ? ` (asked for: ${challenge.scope.join(" ")})` : ""
+            }`,
+            {
+              code: "oauth.insufficient_scope",
+              server: auth.target.server,
+              hint:
+                "add the scopes to remote.oauth.scopes, or ask the server's admin to grant them",
+            },
+          );
+        }
+        stepUps++;
+        token = await auth.recover(token, challenge, { stepUp: true });
+        continue;
+      }
+      return response;
+    }
+  };
+}
+
+/**
+ * Sends `request` with the bearer token, following same-origin redirects itself so the
+ * token never rides a redirect to another origin.
+ */
+async function sendWithToken(
+  base: FetchLike,
+  request: Request,
+  token: StoredToken | undefined,
+  origin: string,
+): Promise<Response> {
+  let current = request;
+  for (let hop = 0;; hop++) {
+    const headers = new Headers(current.headers);
+    if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
+    const response = await base(new Request(current, { headers, redirect: "manual" }));
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || !location) return response;
+    const next = new URL(location, current.url);
+    await response.body?.cancel();
+    if (next.origin !== origin) {
+      throw new OAuthError(
+        `the MCP server redirected to another origin (${next.origin}); dagent does not send its token there`,
+        {
+          code: "oauth.cross_origin_redirect",
+          hint: "use the final URL as remote.url if the move is intended",
+        },
+      );
+    }
+    if (hop >= MAX_REDIRECTS) {
+      throw new OAuthError(`too many redirects from ${origin}`, { code: "oauth.redirects" });
+    }
+    // 307/308 keep method and body; 301/302/303 become a GET without body (Fetch spec).
+    current = response.status === 307 || response.status === 308
+      ? new Request(next, current)
+      : new Request(next, { method: "GET", headers: current.headers });
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * End-to-end OAuth flow tests: the real flow (lib/oauth/authorize.ts + fetch.ts) driven by a
+ * real MCP SDK client against the fixture authorization and MCP servers on 127.0.0.1, with a
+ * test browser that follows the authorization redirect to the real callback server.
+ */
+import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createOAuthContext } from "../lib/oauth/context.ts";
+import type { OAuthContext, OAuthTarget } from "../lib/oauth/context.ts";
+import { createOAuthFetch, ServerAuth } from "../lib/oauth/fetch.ts";
+import type { FetchLike } from "../lib/oauth/fetch.ts";
+import { MemoryTokenStore } from "../lib/oauth/store.ts";
+import type { TokenStore } from "../lib/oauth/store.ts";
+import { ScriptedElicitation } from "../lib/runtime/elicitation.ts";
+import type { SignInAnswer } from "../lib/runtime/elicitation.ts";
+import { OAuthError } from "../lib/oauth/errors.ts";
+import { generateSelfSignedCertificate } from "../lib/oauth/cert.ts";
+import { captureRedirect, followAuthorization, startOAuthScenario } from "../fixtures/oauth/mod.ts";
+import type { OAuthScenario, RequestLog, ScenarioName } from "../fixtures/oauth/mod.ts";
+
+interface Harness {
+  ctx: OAuthContext;
+  elicitation: ScriptedElicitation;
+  /** Authorization URLs the "browser" was sent to. */
+  opened: string[];
+}
+
+function harness(
+  options: { store?: TokenStore; signIn?: SignInAnswer[]; caCerts?: string[] } = {},
+): Harness {
+  const elicitation = new ScriptedElicitation({ signIn: options.signIn });
+  const opened: string[] = [];
+  const ctx = createOAuthContext({
+    store: options.store ?? new MemoryTokenStore(),
+    elicitation,
+    browser: {
+      open: async (url) => {
+        opened.push(url);
+        await followAuthorization(url, { caCerts: options.caCerts });
+      },
+    },
+  });
+  return { ctx, elicitation, opened };
+}
+
+function targetFor(scenario: OAuthScenario, extra: Partial<OAuthTarget> = {}): OAuthTarget {
+  return {
+    serverUrl: scenario.mcpUrl,
+    server: scenario.name,
+    oauth: scenario.clientId
+      ? { clientId: scenario.clientId, clientSecret: scenario.clientSecret }
+      : undefined,
+    ...extra,
+  };
+}
+
+/** Connects a real SDK client through the OAuth-aware fetch. */
+async function connect(url: string, fetch: FetchLike): Promise<Client> {
+  const client = new Client({ name: "dagent-test", version: "0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch }));
+  return client;
+}
+
+async function whoami(client: Client): Promise<Record<string, unknown>> {
+  const result = await client.callTool({ name: "whoami", arguments: {} });
+  assert.equal(result.isError, undefined, JSON.stringify(result));
+  const content = result.content as Array<{ type: string; text: string }>;
+  return JSON.parse(content[0].text);
+}
+
+/** Requests that were OAuth traffic (everything but the MCP endpoint itself). */
+function authRequests(log: RequestLog): number {
+  return log.entries.filter((entry) => entry.kind !== "mcp").length;
+}
+
+function allAuthRequests(scenario: OAuthScenario): number {
+  const logs = new Set([scenario.as.log, scenario.mcp.log]);
+  return [...logs].reduce((sum, log) => sum + authRequests(log), 0);
+}
+
+const COLD_SCENARIOS: ScenarioName[] = [
+  "dcr",
+  "no-dcr-path-issuer",
+  "oidc-only",
+  "prm-root-only",
+  "prm-custom-url",
+  "legacy-with-metadata",
+  "legacy-no-metadata",
+];
+
+for (const name of COLD_SCENARIOS) {
+  Deno.test(`cold sign-in then warm start: ${name}`, async () => {
+    const scenario = startOAuthScenario(name);
+    const store = new MemoryTokenStore();
+    try {
+      const { ctx, elicitation, opened } = harness({ store });
+      const target = targetFor(scenario);
+      const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+      const me = await whoami(client);
+      await client.close();
+      assert.equal(elicitation.signInPrompts.length, 1);
+      assert.equal(opened.length, 1);
+      if (scenario.clientId) assert.equal(me.clientId, scenario.clientId);
+      const cold = allAuthRequests(scenario);
+      assert.ok(cold > 0);
+      console.log(`  ${name}: ${cold} auth requests on a cold sign-in`);
+
+      // A later process with the same store: no discovery, no registration, no token request.
+      scenario.as.log.clear();
+      scenario.mcp.log.clear();
+      const warm = harness({ store });
+      const again = await connect(
+        scenario.mcpUrl,
+        createOAuthFetch(new ServerAuth(warm.ctx, target)),
+      );
+      assert.deepEqual(await whoami(again), me);
+      await again.close();
+      assert.equal(allAuthRequests(scenario), 0);
+      assert.equal(warm.elicitation.signInPrompts.length, 0);
+    } finally {
+      await scenario.close();
+    }
+  });
+}
+
+Deno.test("a Client ID Metadata Document is used as the client id where supported", async () => {
+  const scenario = startOAuthScenario("cimd");
+  let documentUrl = "";
+  const documents = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      Response.json({
+        client_id: documentUrl,
+        client_name: "dagent",
+        redirect_uris: ["http://127.0.0.1/callback"],
+        token_endpoint_auth_method: "none",
+        grant_types: ["authorization_code", "refresh_token"],
+      }),
+  );
+  documentUrl = `http://127.0.0.1:${documents.addr.port}/dagent-client.json`;
+  try {
+    const { ctx } = harness();
+    const target = targetFor(scenario, { oauth: { clientMetadataUrl: documentUrl } });
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    assert.equal((await whoami(client)).clientId, documentUrl);
+    await client.close();
+    assert.equal(scenario.as.log.countKind("register"), 0);
+  } finally {
+    await documents.shutdown();
+    await scenario.close();
+  }
+});
+
+Deno.test("without DCR or clientId the error names remote.oauth.clientId and is not a decline", async () => {
+  const scenario = startOAuthScenario("no-dcr-path-issuer");
+  try {
+    const { ctx, elicitation } = harness();
+    const target = targetFor(scenario, { oauth: undefined, server: "slack" });
+    const auth = new ServerAuth(ctx, target);
+    const failure = await createOAuthFetch(auth)(scenario.mcpUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    }).then(() => undefined, (e) => e);
+    assert.ok(failure instanceof OAuthError, String(failure));
+    assert.equal(failure.code, "oauth.no_registration");
+    assert.match(failure.message + (failure.hint ?? ""), /remote\.oauth\.clientId/);
+    assert.match(failure.message, /slack/);
+    assert.equal(elicitation.signInPrompts.length, 0, "no prompt before the client is known");
+    assert.equal(auth.declined, false, "an error is not a decline");
+    assert.equal(scenario.as.log.countKind("authorize"), 0);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("a decline sticks for the session, fails fast, and leaves other servers alone", async () => {
+  const declinedScenario = startOAuthScenario("dcr");
+  const otherScenario = startOAuthScenario("dcr");
+  try {
+    const { ctx, elicitation, opened } = harness({ signIn: ["decline", "accept"] });
+    const declinedFetch = createOAuthFetch(
+      new ServerAuth(ctx, targetFor(declinedScenario, { server: "notion" })),
+    );
+    const first = await connect(declinedScenario.mcpUrl, declinedFetch).then(() => null, (e) => e);
+    assert.match(
+      String(first?.message ?? first),
+      /authorization was declined for notion in this session/,
+    );
+    declinedScenario.mcp.log.clear();
+    for (let i = 0; i < 3; i++) {
+      const again = await declinedFetch(declinedScenario.mcpUrl, { method: "POST", body: "{}" })
+        .then(() => null, (e) => e);
+      assert.ok(again instanceof OAuthError);
+      assert.equal(again.code, "oauth.declined");
+    }
+    assert.equal(declinedScenario.mcp.log.total, 0, "requests after a decline never leave");
+    assert.equal(elicitation.signInPrompts.length, 1, "asked once only");
+    assert.equal(opened.length, 0, "no browser after a decline");
+
+    const other = await connect(
+      otherScenario.mcpUrl,
+      createOAuthFetch(new ServerAuth(ctx, targetFor(otherScenario, { server: "linear" }))),
+    );
+    await whoami(other);
+    await other.close();
+    assert.equal(elicitation.signInPrompts.length, 2);
+  } finally {
+    await declinedScenario.close();
+    await otherScenario.close();
+  }
+});
+
+Deno.test("step-up: a 403 insufficient_scope re-authorizes with the union of scopes", async () => {
+  const scenario = startOAuthScenario("step-up");
+  try {
+    const { ctx, elicitation } = harness();
+    const client = await connect(
+      scenario.mcpUrl,
+      createOAuthFetch(new ServerAuth(ctx, targetFor(scenario))),
+    );
+    const result = await client.callTool({ name: "admin_action", arguments: {} });
+    assert.notEqual(result.isError, true, JSON.stringify(result));
+    await client.close();
+    assert.equal(elicitation.signInPrompts.length, 2);
+    const second = elicitation.signInPrompts[1].scopes;
+    assert.ok(second.includes("mcp:read") && second.includes("admin"), second.join(" "));
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("100 concurrent calls on an expired token cause exactly one refresh", async () => {
+  const scenario = startOAuthScenario("expired-tokens");
+  try {
+    const { ctx } = harness();
+    const auth = new ServerAuth(ctx, targetFor(scenario));
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(auth));
+    // The sign-in issued an already-expired token, and connecting refreshed it once.
+    scenario.as.expireAll();
+    scenario.as.log.clear();
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => client.callTool({ name: "whoami", arguments: {} })),
+    );
+    await client.close();
+    assert.equal(results.filter((r: { isError?: unknown }) => r.isError).length, 0);
+    assert.equal(scenario.as.log.countKind("token", "refresh_token"), 1);
+    assert.equal(scenario.as.log.countKind("authorize"), 0);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("refresh rotation: the rotated refresh token is stored and used next time", async () => {
+  const scenario = startOAuthScenario("refresh-rotation");
+  const store = new MemoryTokenStore();
+  try {
+    const { ctx } = harness({ store });
+    const target = targetFor(scenario);
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    const first = await store.loadToken(scenario.mcpUrl);
+    scenario.as.expireAll();
+    await whoami(client);
+    const second = await store.loadToken(scenario.mcpUrl);
+    assert.ok(first?.refreshToken && second?.refreshToken);
+    assert.notEqual(second.refreshToken, first.refreshToken);
+    scenario.as.expireAll();
+    await whoami(client);
+    await client.close();
+    assert.equal(scenario.as.log.countKind("token", "refresh_token"), 2);
+    assert.equal(scenario.as.log.countKind("authorize"), 1);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("a revoked refresh token (invalid_grant) leads to a new sign-in", async () => {
+  const scenario = startOAuthScenario("refresh-rotation");
+  try {
+    const { ctx, elicitation } = harness();
+    const client = await connect(
+      scenario.mcpUrl,
+      createOAuthFetch(new ServerAuth(ctx, targetFor(scenario))),
+    );
+    scenario.as.revokeAll();
+    await whoami(client);
+    await client.close();
+    assert.equal(elicitation.signInPrompts.length, 2);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("the bearer token goes to the MCP server's origin only", async () => {
+  const scenario = startOAuthScenario("dcr");
+  const seen: Array<string | null> = [];
+  const other = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    seen.push(req.headers.get("authorization"));
+    return new Response("ok");
+  });
+  try {
+    const { ctx } = harness();
+    const oauthFetch = createOAuthFetch(new ServerAuth(ctx, targetFor(scenario)));
+    const client = await connect(scenario.mcpUrl, oauthFetch);
+    await whoami(client);
+    await client.close();
+    const response = await oauthFetch(`http://127.0.0.1:${other.addr.port}/x`);
+    await response.text();
+    // Same host, other port: another origin.
+    assert.deepEqual(seen, [null]);
+  } finally {
+    await other.shutdown();
+    await scenario.close();
+  }
+});
+
+Deno.test("a redirect to another origin never carries the token", async () => {
+  const scenario = startOAuthScenario("dcr");
+  const seen: Array<string | null> = [];
+  const elsewhere = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    seen.push(req.headers.get("authorization"));
+    return new Response("{}");
+  });
+  const store = new MemoryTokenStore();
+  try {
+    const { ctx } = harness({ store });
+    const target = targetFor(scenario);
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    await client.close();
+    // A server on the MCP origin that redirects elsewhere.
+    const redirector = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => Response.redirect(`http://127.0.0.1:${elsewhere.addr.port}/steal`, 307),
+    );
+    try {
+      const token = await store.loadToken(scenario.mcpUrl);
+      const redirectUrl = `http://127.0.0.1:${redirector.addr.port}/mcp`;
+      await store.saveToken(redirectUrl, { ...token!, resource: redirectUrl });
+      const fetchVia = createOAuthFetch(
+        new ServerAuth(harness({ store }).ctx, { serverUrl: redirectUrl, server: "moved" }),
+      );
+      const failure = await fetchVia(redirectUrl, { method: "POST", body: "{}" })
+        .then(() => null, (e) => e);
+      assert.ok(failure instanceof OAuthError);
+      assert.equal(failure.code, "oauth.cross_origin_redirect");
+      assert.deepEqual(seen, []);
+    } finally {
+      await redirector.shutdown();
+    }
+  } finally {
+    await elsewhere.shutdown();
+    await scenario.close();
+  }
+});
+
+Deno.test("a protected resource document for another resource stops before authorizing", async () => {
+  const scenario = startOAuthScenario("dcr", {
+    mcp: { prmResource: "https://evil.example/mcp" },
+  });
+  try {
+    const { ctx, elicitation } = harness();
+    const failure = await connect(
+      scenario.mcpUrl,
+      createOAuthFetch(new ServerAuth(ctx, targetFor(scenario))),
+    ).then(() => null, (e) => e);
+    assert.match(String(failure?.message ?? failure), /resource/i);
+    assert.equal(elicitation.signInPrompts.length, 0);
+    assert.equal(scenario.as.log.countKind("authorize"), 0);
+    assert.equal(scenario.as.log.countKind("register"), 0);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("HTTPS loopback callback (tls: true) with a real TLS client trusting the certificate", async () => {
+  const scenario = startOAuthScenario("dcr");
+  try {
+    const certificate = await generateSelfSignedCertificate();
+    const { ctx, elicitation, opened } = harness({ caCerts: [certificate.certPem] });
+    ctx.generateCertificate = () => Promise.resolve(certificate);
+    const target = targetFor(scenario, { oauth: { tls: true } });
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    await whoami(client);
+    await client.close();
+    const redirectUri = new URL(opened[0]).searchParams.get("redirect_uri") ?? "";
+    assert.match(redirectUri, /^https:\/\/127\.0\.0\.1:\d+\/callback$/);
+    assert.equal(
+      elicitation.messages.filter((m) => m.includes("self-signed")).length,
+      1,
+      "the user is told once why the browser warns",
+    );
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("headless: the pasted final address (or bare code) completes the sign-in", async () => {
+  for (const pasteBareCode of [false, true]) {
+    const scenario = startOAuthScenario("dcr", { as: { issParameter: false } });
+    try {
+      const elicitation = new ScriptedElicitation({
+        redirects: [async ({ authorizationUrl }) => {
+          const finalUrl = await captureRedirect(authorizationUrl);
+          return pasteBareCode ? new URL(finalUrl).searchParams.get("code")! : finalUrl;
+        }],
+      });
+      const ctx = createOAuthContext({
+        store: new MemoryTokenStore(),
+        elicitation,
+        browser: { noBrowser: true },
+      });
+      const client = await connect(
+        scenario.mcpUrl,
+        createOAuthFetch(new ServerAuth(ctx, targetFor(scenario))),
+      );
+      await whoami(client);
+      await client.close();
+      assert.ok(elicitation.messages.some((m) => m.includes(scenario.as.endpoints.authorization)));
+    } finally {
+      await scenario.close();
+    }
+  }
+});
+
+Deno.test("headless: a pasted address with another state is refused", async () => {
+  const scenario = startOAuthScenario("dcr");
+  try {
+    const elicitation = new ScriptedElicitation({
+      redirects: [async ({ authorizationUrl }) => {
+        const finalUrl = new URL(await captureRedirect(authorizationUrl));
+        finalUrl.searchParams.set("state", "forged");
+        return finalUrl.href;
+      }],
+    });
+    const ctx = createOAuthContext({
+      store: new MemoryTokenStore(),
+      elicitation,
+      browser: { noBrowser: true },
+    });
+    const failure = await connect(
+      scenario.mcpUrl,
+      createOAuthFetch(new ServerAuth(ctx, targetFor(scenario))),
+    ).then(() => null, (e) => e);
+    assert.ok(failure instanceof OAuthError, String(failure));
+    assert.equal(failure.code, "oauth.state_mismatch");
+    assert.equal(scenario.as.log.countKind("token"), 0);
+  } finally {
+    await scenario.close();
+  }
+});
