@@ -452,3 +452,19 @@ Deno.test("headless: a pasted address with another state is refused", async () =
     await scenario.close();
   }
 });
+
+Deno.test("a dynamic registration is reused on the next sign-in although the port changed", async () => {
+  const scenario = startOAuthScenario("dcr");
+  const store = new MemoryTokenStore();
+  try {
+    for (let run = 0; run < 2; run++) {
+      const { ctx } = harness({ store });
+      const auth = new ServerAuth(ctx, targetFor(scenario));
+      await auth.login();
+    }
+    assert.equal(scenario.as.log.countKind("register"), 1);
+    assert.equal(scenario.as.log.countKind("authorize"), 2);
+  } finally {
+    await scenario.close();
+  }
+});

@@ -229,12 +229,19 @@ Deno.test("resolveClient: DCR against a loopback endpoint, then the stored regis
     assert.equal(second.source, "stored");
     assert.equal(srv.received.length, 1, "no second registration");
 
+    // RFC 8252 §7.3: a loopback IP redirect matches on any port.
     const otherPort = await resolveClient({
       ...input,
       redirectUri: "http://127.0.0.1:4000/callback",
     });
+    assert.equal(otherPort.source, "stored", "a loopback registration is reused on another port");
+
+    const otherPath = await resolveClient({
+      ...input,
+      redirectUri: "http://127.0.0.1:4000/elsewhere",
+    });
     assert.equal(
-      otherPort.source,
+      otherPath.source,
       "dynamic",
       "a registration without this redirect URI is not reused",
     );

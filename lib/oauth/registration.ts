@@ -188,7 +188,7 @@ export async function resolveClient(
   const stored = await input.store.loadClient(meta.issuer);
   if (
     stored && stored.issuer === meta.issuer &&
-    (redirectUri === "" || stored.redirectUris.includes(redirectUri)) &&
+    (redirectUri === "" || stored.redirectUris.some((uri) => sameRedirect(uri, redirectUri))) &&
     (stored.clientSecretExpiresAt === undefined || stored.clientSecretExpiresAt > Date.now())
   ) {
     return { client: stored, source: "stored" };
@@ -222,6 +222,24 @@ export async function resolveClient(
   }
 
   throw noRegistration(server);
+}
+
+/**
+ * Whether a registered redirect URI covers the one about to be used. A loopback IP redirect
+ * matches on any port (RFC 8252 §7.3: the authorization server must allow any port), so a
+ * registration made with `callbackPort: 0` stays usable on the next run's port.
+ */
+function sameRedirect(registered: string, used: string): boolean {
+  if (registered === used) return true;
+  try {
+    const a = new URL(registered);
+    const b = new URL(used);
+    const loopbackIp = (host: string) => host === "127.0.0.1" || host === "[::1]";
+    return loopbackIp(a.hostname) && a.hostname === b.hostname && a.protocol === b.protocol &&
+      a.pathname === b.pathname && a.search === b.search;
+  } catch {
+    return false;
+  }
 }
 
 function noRegistration(server?: string) {
