@@ -1,0 +1,68 @@
+/**
+ * Helpers shared by the wire-format modules (`openai.ts`, `anthropic.ts`): tool-argument
+ * parsing and the errors of a broken stream.
+ * @module
+ */
+import { DagentError } from "../errors.ts";
+
+/** Default longest silence between two chunks of a stream (ms). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/** The outcome of {@link parseToolArguments}. */
+export type ParsedArguments =
+  | { ok: true; value: Record<string, unknown> }
+  | { ok: false; error: string };
+
+/**
+ * Parses a tool call's assembled argument text. Empty text is `{}` (models send it for tools
+ * without parameters); anything that is not a JSON object is an error, described briefly.
+ */
+export function parseToolArguments(text: string): ParsedArguments {
+  if (text.trim() === "") return { ok: true, value: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: `not valid JSON (${detail.slice(0, 120)})` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: "not a JSON object" };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** A finite number, else 0 (usage fields that a server omits). */
+export function numberOr0(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * Throws DagentError `model.bad_stream` (and releases the body) when a successful response is
+ * not `text/event-stream`; `api` names what base_url should point at.
+ */
+export function assertEventStream(response: Response, label: string, api: string): void {
+  const type = response.headers.get("content-type") ?? "";
+  if (type === "" || type.includes("text/event-stream")) return;
+  response.body?.cancel().catch(() => {});
+  throw new DagentError(
+    `${label}: the model server answered with ${type.split(";")[0]} instead of a stream`,
+    { code: "model.bad_stream", hint: `Check that base_url points at ${api}.` },
+  );
+}
+
+/** DagentError `model.cut_off`: the stream ended before the answer was complete. */
+export function cutOff(label: string): DagentError {
+  return new DagentError(`${label}: the model's answer was cut off before it finished`, {
+    code: "model.cut_off",
+    hint: "Try again; check the server's logs if it keeps happening.",
+  });
+}
+
+/** DagentError `model.timeout`: nothing arrived on the stream for `ms`. */
+export function idleError(label: string, ms: number): DagentError {
+  return new DagentError(
+    `${label}: the model stream stalled (nothing for ${Math.round(ms / 1000)} s)`,
+    { code: "model.timeout", hint: "Try again." },
+  );
+}
