@@ -33,6 +33,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "List or call the tools of a config's MCP servers (mcp tools | mcp call)",
     load: () => import("./mcp.ts"),
   },
+  audit: {
+    summary: "Verify or show a tamper-evident audit log (audit verify | audit show)",
+    load: () => import("./audit.ts"),
+  },
 };
 
 function topLevelHelp(): string {
