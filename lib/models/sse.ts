@@ -183,7 +183,10 @@ export async function* parseSse(
           hint: "Lower max_tokens, or check that base_url points at the model API.",
         });
       }
-      for (const event of decoder.feed(value)) yield event;
+      for (const event of decoder.feed(value)) {
+        opts.signal?.throwIfAborted();
+        yield event;
+      }
     }
     finished = true;
     for (const event of decoder.end()) yield event;
