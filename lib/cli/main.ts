@@ -29,6 +29,11 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Print the config JSON Schema (for editors and CI)",
     load: () => import("./schema.ts"),
   },
+  auth: {
+    summary:
+      "Sign in to a config's remote MCP servers ahead of time (auth login | status | logout)",
+    load: () => import("./auth.ts"),
+  },
   mcp: {
     summary: "List or call the tools of a config's MCP servers (mcp tools | mcp call)",
     load: () => import("./mcp.ts"),

@@ -12,7 +12,13 @@ import { loadConfig, type LoadedConfig } from "../config/mod.ts";
 import type { ToolsetConfig } from "../config/types.ts";
 import type { ToolInfo, ToolResult, Toolset } from "../mcp/types.ts";
 import { ToolAllowList } from "../mcp/filter.ts";
-import type { FetchLike } from "../mcp/remote.ts";
+import {
+  createCliOAuthContext,
+  OAUTH_FLAGS,
+  OAuthFetches,
+  oauthOptionsFromFlags,
+  signInWhereNeeded,
+} from "./oauth_setup.ts";
 import {
   createToolset,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -49,6 +55,28 @@ const COMMON_FLAGS: FlagSpecs = {
     })`,
   },
   json: { type: "boolean", description: "Machine-readable output" },
+  "client-id": {
+    type: "string",
+    placeholder: "ID",
+    description: "With --url: pre-registered OAuth client id (skips registration)",
+  },
+  "client-secret": {
+    type: "string",
+    placeholder: "SECRET",
+    description: "With --url: that client's secret (prefer --client-secret-env)",
+  },
+  "client-secret-env": {
+    type: "string",
+    placeholder: "NAME",
+    description: "With --url: read the client secret from this environment variable",
+  },
+  scope: {
+    type: "string",
+    multiple: true,
+    placeholder: "SCOPE",
+    description: "With --url: OAuth scope to request (repeatable)",
+  },
+  ...OAUTH_FLAGS,
 };
 
 const TOOLS_FLAGS: FlagSpecs = {
@@ -80,11 +108,25 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /**
- * The hook where the OAuth-aware fetch is plugged in: the fetch a remote toolset's
- * requests go through, or undefined for the plain global fetch (the case for now).
+ * Prepares OAuth for the selected toolsets: the process's OAuth context (store, prompts),
+ * then a sign-in for each remote server that needs one and has no token. Returns the
+ * OAuth fetches and the toolsets whose sign-in failed (reported like failed starts).
  */
-export function fetchFor(_config: ToolsetConfig, _name: string): FetchLike | undefined {
-  return undefined;
+async function prepareOAuth(
+  selected: Selected[],
+  values: Record<string, unknown>,
+  configPath: string | undefined,
+  timeoutMs: number,
+): Promise<{ fetches?: OAuthFetches; failures: Map<string, DagentError> }> {
+  if (!selected.some((s) => s.config.remote)) return { failures: new Map() };
+  const fetches = new OAuthFetches(
+    await createCliOAuthContext(oauthOptionsFromFlags(values, configPath)),
+  );
+  const failures = await signInWhereNeeded(fetches, selected, {
+    probeTimeoutMs: timeoutMs,
+    configPath,
+  });
+  return { fetches, failures };
 }
 
 /** One MCP toolset selected from a config (or built from `--url`). */
@@ -111,6 +153,7 @@ async function runTools(args: string[]): Promise<number> {
   const url = stringFlag(values.url);
   let selected: Selected[];
   let baseDir: string | undefined;
+  let configPath: string | undefined;
   if (url !== undefined) {
     rejectConfigFlags("mcp tools", values);
     expectPositionals("mcp tools", positionals, 0, 0, TOOLS_USAGE);
@@ -120,13 +163,19 @@ async function runTools(args: string[]): Promise<number> {
     expectPositionals("mcp tools", positionals, 1, 1, TOOLS_USAGE);
     const loaded = await loadConfig(positionals[0]);
     baseDir = dirOf(loaded.path);
+    configPath = loaded.path;
     selected = selectToolsets(loaded, stringFlag(values.agent), stringFlag(values.toolset));
   }
 
   const timeoutMs = timeoutFlag(values.timeout);
-  const toolsets = selected.map((s) => makeToolset(s, baseDir, timeoutMs));
+  const { fetches, failures } = await prepareOAuth(selected, values, configPath, timeoutMs);
+  const toolsets = selected.filter((s) => !failures.has(s.name))
+    .map((s) => makeToolset(s, baseDir, timeoutMs, fetches, configPath));
   try {
-    const started = await startToolsets(toolsets, { timeoutMs });
+    const started: StartResult[] = [
+      ...await startToolsets(toolsets, { timeoutMs }),
+      ...[...failures].map(([name, error]) => failedStart(name, error)),
+    ];
     const listed = await Promise.all(started.map((result) => listOne(result)));
     if (values.json) {
       const ok = listed.every((entry) => entry.ok);
@@ -158,7 +207,7 @@ async function runCall(args: string[]): Promise<number> {
     expectPositionals("mcp call", positionals, 1, 2, CALL_USAGE);
     const [tool, rawArgs] = positionals;
     const toolArgs = parseToolArgs(rawArgs);
-    return await callAndPrint(urlToolset(url, values), tool, toolArgs, values, undefined);
+    return await callAndPrint(urlToolset(url, values), tool, toolArgs, values, {});
   }
   rejectUrlFlags("mcp call", values);
   expectPositionals("mcp call", positionals, 3, 4, CALL_USAGE);
@@ -167,7 +216,10 @@ async function runCall(args: string[]): Promise<number> {
   const toolArgs = parseToolArgs(rawArgs);
   const loaded = await loadConfig(file);
   const [target] = selectToolsets(loaded, stringFlag(values.agent), toolsetName);
-  return await callAndPrint(target, tool, toolArgs, values, dirOf(loaded.path));
+  return await callAndPrint(target, tool, toolArgs, values, {
+    baseDir: dirOf(loaded.path),
+    configPath: loaded.path,
+  });
 }
 
 async function callAndPrint(
@@ -175,7 +227,7 @@ async function callAndPrint(
   tool: string,
   toolArgs: Record<string, unknown>,
   values: Record<string, unknown>,
-  baseDir: string | undefined,
+  origin: { baseDir?: string; configPath?: string },
 ): Promise<number> {
   // A tool outside the allow-list is refused before anything is started.
   try {
@@ -184,7 +236,10 @@ async function callAndPrint(
     throw error instanceof DagentError ? new UsageError(error.message, error.hint) : error;
   }
   const timeoutMs = timeoutFlag(values.timeout);
-  const toolset = makeToolset(target, baseDir, timeoutMs);
+  const { fetches, failures } = await prepareOAuth([target], values, origin.configPath, timeoutMs);
+  const signInFailure = failures.get(target.name);
+  if (signInFailure) throw located(signInFailure, target.where);
+  const toolset = makeToolset(target, origin.baseDir, timeoutMs, fetches, origin.configPath);
   try {
     const [started] = await startToolsets([toolset], { timeoutMs });
     if (!started.ok) throw located(started.error, target.where);
@@ -392,19 +447,59 @@ function urlToolset(url: string, values: Record<string, unknown>): Selected {
     }
     headers[match[1]] = match[2];
   }
+  const clientId = stringFlag(values["client-id"]);
+  const secretEnv = stringFlag(values["client-secret-env"]);
+  const clientSecret = stringFlag(values["client-secret"]) ??
+    (secretEnv !== undefined ? Deno.env.get(secretEnv) : undefined);
+  if (secretEnv !== undefined && clientSecret === undefined) {
+    throw new UsageError(`--client-secret-env: ${secretEnv} is not set`, `export ${secretEnv}=...`);
+  }
+  if (clientSecret !== undefined && clientId === undefined) {
+    throw new UsageError("--client-secret needs --client-id");
+  }
+  const scopes = values.scope as string[] | undefined;
+  const oauth = clientId !== undefined || scopes !== undefined
+    ? {
+      ...(clientId !== undefined ? { clientId } : {}),
+      ...(clientSecret !== undefined ? { clientSecret } : {}),
+      ...(scopes !== undefined ? { scopes } : {}),
+    }
+    : undefined;
   return {
     name: parsed.hostname,
-    config: { type: "mcp", remote: { url, transport_type: transport, headers } },
+    config: {
+      type: "mcp",
+      remote: { url, transport_type: transport, headers, ...(oauth ? { oauth } : {}) },
+    },
   };
 }
 
-function makeToolset(selected: Selected, baseDir: string | undefined, timeoutMs: number): Toolset {
+function makeToolset(
+  selected: Selected,
+  baseDir: string | undefined,
+  timeoutMs: number,
+  fetches: OAuthFetches | undefined,
+  configPath: string | undefined,
+): Toolset {
   return createToolset(selected.config, {
     name: selected.name,
     connectTimeoutMs: timeoutMs,
-    fetch: selected.config.remote ? fetchFor(selected.config, selected.name) : undefined,
+    fetch: fetches?.fetchFor(selected.config, selected.name, configPath),
     cwd: baseDir,
   });
+}
+
+/** A toolset whose sign-in failed, reported like one that failed to start. */
+function failedStart(name: string, error: DagentError): StartResult {
+  const placeholder: Toolset = {
+    name,
+    requiresAuth: true,
+    start: () => Promise.reject(error),
+    listTools: () => Promise.reject(error),
+    callTool: () => Promise.reject(error),
+    stop: () => Promise.resolve(),
+  };
+  return { toolset: placeholder, ok: false, error };
 }
 
 type Listed =
@@ -531,11 +626,20 @@ function rejectConfigFlags(command: string, values: Record<string, unknown>): vo
 }
 
 function rejectUrlFlags(command: string, values: Record<string, unknown>): void {
-  for (const flag of ["header", "transport"]) {
+  for (
+    const flag of [
+      "header",
+      "transport",
+      "client-id",
+      "client-secret",
+      "client-secret-env",
+      "scope",
+    ]
+  ) {
     if (values[flag] !== undefined) {
       throw new UsageError(
         `${command}: --${flag} only applies with --url`,
-        "set headers and transport_type on the toolset's remote block in the config",
+        "set these on the toolset's remote block (headers, transport_type, oauth) in the config",
       );
     }
   }

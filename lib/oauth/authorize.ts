@@ -310,7 +310,15 @@ async function waitForRedirect(
   }
   const open = ctx.browser.open ?? openBrowser;
   // The flow never waits on the browser process: the callback is the signal.
-  open(authorizationUrl).catch(() => {});
+  open(authorizationUrl).then((outcome) => {
+    const { opened, reason } = (outcome ?? {}) as { opened?: boolean; reason?: string };
+    if (opened === false) {
+      ctx.elicitation.notify(
+        `Could not open a browser (${reason ?? "no opener"}): open the address above yourself, ` +
+          "or rerun with --no-browser to paste the address you land on.",
+      );
+    }
+  }, () => {});
   return await callback.result;
 }
 

@@ -9,7 +9,9 @@ import { authorize, declinedError, requestToken } from "./authorize.ts";
 import type { OAuthContext, OAuthTarget } from "./context.ts";
 import { canonicalResourceUri } from "./discovery.ts";
 import { OAuthError } from "./errors.ts";
+import { oauthFetch } from "./http.ts";
 import { withServerLock } from "./lock.ts";
+import { buildRevocationRequest } from "./token.ts";
 import type { StoredClient, StoredToken } from "./store.ts";
 import { bearerChallenge } from "./www_authenticate.ts";
 import type { BearerChallenge } from "./www_authenticate.ts";
@@ -101,6 +103,80 @@ export class ServerAuth {
       }
       return await this.#authorize(challenge, sent?.scopes ?? [], stepUp);
     });
+  }
+
+  /**
+   * Makes sure a token is held before connecting: a stored (or refreshed) token is used
+   * as is, with no traffic; else `probe` is sent bare and, when the server answers 401,
+   * the sign-in runs. Resolves to what happened.
+   */
+  async ensureSignedIn(
+    probe: () => Promise<Response>,
+  ): Promise<"stored" | "signed_in" | "not_needed"> {
+    if (this.declined) throw declinedError(this.target);
+    if (await this.currentToken()) return "stored";
+    const response = await probe();
+    await response.body?.cancel();
+    if (response.status !== 401) return "not_needed";
+    await this.recover(undefined, bearerChallenge(response));
+    return "signed_in";
+  }
+
+  /** The stored token as it is, without refreshing or checking scopes (`dagent auth status`). */
+  async storedToken(): Promise<StoredToken | undefined> {
+    return await this.#ctx.store.loadToken(this.target.serverUrl);
+  }
+
+  /**
+   * Forgets this server's token, revoking it first (RFC 7009 §2) when the server has a
+   * revocation endpoint, and the dynamic registration it used. Revocation failures are
+   * reported, not fatal: the local copy is deleted either way.
+   */
+  async logout(): Promise<{ hadToken: boolean; revoked: boolean; revokeError?: string }> {
+    const token = await this.#ctx.store.loadToken(this.target.serverUrl);
+    this.#token = undefined;
+    if (!token) return { hadToken: false, revoked: false };
+    let revoked = false;
+    let revokeError: string | undefined;
+    if (token.revocationEndpoint) {
+      try {
+        const client = await this.#clientFor(token);
+        // RFC 7009 §2.1: revoking the refresh token also ends its access tokens where
+        // supported; the access token is revoked too for servers that do not link them.
+        const tokens: Array<[string, "refresh_token" | "access_token"]> = [
+          ...(token.refreshToken
+            ? [[token.refreshToken, "refresh_token"] as [string, "refresh_token"]]
+            : []),
+          [token.accessToken, "access_token"],
+        ];
+        for (const [value, hint] of tokens) {
+          const request = await buildRevocationRequest(
+            token.revocationEndpoint,
+            value,
+            hint,
+            client,
+            {
+              server: this.target.server,
+            },
+          );
+          const { response } = await oauthFetch(request, {
+            ...this.#ctx.http,
+            server: this.target.server,
+            what: "revocation endpoint",
+            metadata: false,
+          });
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        }
+        revoked = true;
+      } catch (error) {
+        revokeError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    await this.#ctx.store.deleteToken(this.target.serverUrl);
+    if (this.target.oauth?.clientId !== token.clientId) {
+      await this.#ctx.store.deleteClient(token.issuer);
+    }
+    return { hadToken: true, revoked, revokeError };
   }
 
   /** Signs in now (for `dagent auth login`), whatever is stored. */
