@@ -19,6 +19,7 @@ import {
   oauthTarget,
 } from "./oauth_setup.ts";
 import { probeRequest } from "../mcp/auth_probe.ts";
+import { networkError } from "../mcp/remote.ts";
 import { bearerChallenge } from "../oauth/www_authenticate.ts";
 
 const USAGE = "dagent auth login|status|logout CONFIG [TOOLSET] [FLAGS]";
@@ -113,7 +114,7 @@ async function login(args: string[]): Promise<number> {
       console.log(`${toolset.name}: signed in (${describe(token)})`);
     } catch (error) {
       failed++;
-      reportFailure(toolset.name, error);
+      reportFailure(toolset, error);
     }
   }
   return failed ? ExitCode.Failed : ExitCode.Ok;
@@ -242,16 +243,12 @@ function describe(token: StoredToken): string {
   return parts.join(", ");
 }
 
-function reportFailure(name: string, error: unknown): void {
-  if (error instanceof DagentError) {
-    console.error(`dagent: ${name}: ${error.message}`);
-    if (error.hint) console.error(`hint: ${error.hint}`);
-    return;
-  }
-  console.error(
-    `dagent: ${name}: cannot reach the server: ${error instanceof Error ? error.message : error}`,
-  );
-  console.error("hint: check remote.url and your network");
+function reportFailure(toolset: RemoteToolset, error: unknown): void {
+  const failure = error instanceof DagentError
+    ? error
+    : networkError(toolset.name, new URL(toolset.config.remote.url), error);
+  console.error(`dagent: ${failure.message}`);
+  if (failure.hint) console.error(`hint: ${failure.hint}`);
 }
 
 function timeoutOf(value: unknown): number {

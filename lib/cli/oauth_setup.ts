@@ -18,6 +18,7 @@ import type { ElicitationHandler } from "../runtime/elicitation.ts";
 import { TerminalElicitation } from "./terminal_prompt.ts";
 import { DagentError } from "../errors.ts";
 import { probeRequest } from "../mcp/auth_probe.ts";
+import { networkError } from "../mcp/remote.ts";
 
 /** Flags every command that may sign in accepts. */
 export const OAUTH_FLAGS: FlagSpecs = {
@@ -154,12 +155,7 @@ export async function signInWhereNeeded(
     } catch (error) {
       failures.set(
         name,
-        error instanceof DagentError ? error : new DagentError(
-          `toolset "${name}": cannot reach ${remote.url}: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-          { hint: "check remote.url and your network", cause: error },
-        ),
+        error instanceof DagentError ? error : networkError(name, new URL(remote.url), error),
       );
     }
   }

@@ -235,7 +235,8 @@ function parseServerUrl(raw: string, name: string): URL {
   return url;
 }
 
-function networkError(name: string, target: URL, error: unknown): DagentError {
+/** Describes a failed request to a remote MCP server in one line: refused, TLS, DNS, timeout. */
+export function networkError(name: string, target: URL, error: unknown): DagentError {
   // Deno's fetch says "fetch failed" and puts the reason in `cause`.
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   const text = [error, cause]
