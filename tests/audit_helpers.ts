@@ -6,7 +6,7 @@
 
 import { openAuditLog } from "../lib/audit/writer.ts";
 import type { AuditEvent } from "../lib/audit/records.ts";
-import { recordHash, signedBytes } from "../lib/audit/records.ts";
+import { GENESIS, recordHash, signedBytes } from "../lib/audit/records.ts";
 import { canonicalize } from "../lib/audit/canonical.ts";
 import { encodeBase64Url } from "../lib/audit/keys.ts";
 
@@ -32,9 +32,9 @@ export function toolCall(tool: string, args: unknown = { path: "README.md" }): A
 }
 
 /** Writes a closed session with `count` tool calls (one at a time) in a fresh temp dir. */
-export async function writeLog(count = 4, dir?: string): Promise<WrittenLog> {
+export async function writeLog(count = 4, dir?: string, sessionId = "s1"): Promise<WrittenLog> {
   dir ??= await Deno.makeTempDir({ prefix: "dagent-audit-" });
-  const log = await openAuditLog({ config: { enabled: true }, dataDir: dir, sessionId: "s1" });
+  const log = await openAuditLog({ config: { enabled: true }, dataDir: dir, sessionId });
   if (!log) throw new Error("audit log not opened");
   for (let i = 0; i < count; i++) await log.append(toolCall(`tool_${i}`));
   await log.close();
@@ -57,20 +57,23 @@ export async function otherKey(): Promise<{ privateKey: CryptoKey; publicKey: st
   return { privateKey: pair.privateKey, publicKey: encodeBase64Url(raw) };
 }
 
-/** A record following `previousLine` (right seq and prev), signed with `privateKey`. */
+/**
+ * A record following `previousLine` (right seq and prev; the genesis record when undefined),
+ * signed with `privateKey`.
+ */
 export async function forgeAfter(
-  previousLine: string,
+  previousLine: string | undefined,
   fields: Record<string, unknown>,
   privateKey: CryptoKey,
 ): Promise<string> {
-  const previous = JSON.parse(previousLine);
+  const previous = previousLine === undefined ? undefined : JSON.parse(previousLine);
   const unsigned = {
     ...fields,
     v: 1,
-    seq: previous.seq + 1,
+    seq: previous ? previous.seq + 1 : 0,
     ts: new Date().toISOString(),
     id: "ab".repeat(16),
-    prev: recordHash(previous),
+    prev: previous ? recordHash(previous) : GENESIS,
   };
   const sig = new Uint8Array(
     await crypto.subtle.sign("Ed25519", privateKey, signedBytes(unsigned)),

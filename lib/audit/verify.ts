@@ -121,14 +121,6 @@ export async function verifyLog(text: string, opts: VerifyOptions = {}): Promise
       if (typeof record.publicKey !== "string" || !normalizePublicKey(record.publicKey)) {
         return fail(lineNo, "malformed", "session_start has no valid publicKey");
       }
-      if (inSession) {
-        return fail(
-          lineNo,
-          "no_session_end",
-          `truncated: no session_end for the session that began at line ${sessionLine} ` +
-            "(cut off before this session began)",
-        );
-      }
       const publicKey = normalizePublicKey(record.publicKey)!;
       if (expectedKey && publicKey !== expectedKey) {
         return fail(
@@ -197,6 +189,14 @@ export async function verifyLog(text: string, opts: VerifyOptions = {}): Promise
     }
 
     if (record.type === "session_start") {
+      if (inSession) {
+        return fail(
+          lineNo,
+          "no_session_end",
+          `truncated: no session_end for the session that began at line ${sessionLine} ` +
+            "(cut off before this session began)",
+        );
+      }
       inSession = true;
       sessionLine = lineNo;
       sessionRecords = 0;
