@@ -50,10 +50,10 @@ export function renderTimeline(entries: LogEntry[], opts: TimelineOptions = {}):
 
 function renderEntry(entry: LogEntry, opts: TimelineOptions): string {
   const record = entry.record;
-  if (!record) return `${"--:--:--"}  ${"?".padEnd(TYPE_WIDTH)}line ${entry.line}: not a record`;
+  if (!record) return `--:--:--  ${"?".padEnd(TYPE_WIDTH)}  line ${entry.line}: not a record`;
   const time = clock(record.ts, opts.utc === true);
   const type = safe(String(record.type ?? "?"));
-  return `${time}  ${type.padEnd(TYPE_WIDTH)}${details(record)}`.trimEnd();
+  return `${time}  ${type.padEnd(TYPE_WIDTH)}  ${details(record)}`.trimEnd();
 }
 
 function details(r: AuditRecord): string {
