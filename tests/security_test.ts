@@ -25,6 +25,7 @@ import type { ElicitationHandler, SignInAnswer } from "../lib/runtime/elicitatio
 import { captureRedirect, followAuthorization, startOAuthScenario } from "../fixtures/oauth/mod.ts";
 import type { OAuthScenario } from "../fixtures/oauth/mod.ts";
 import {
+  type BodyMeter,
   type CraftedOptions,
   type CraftedServer,
   meteredResponse,
@@ -540,4 +541,271 @@ Deno.test("flow: the browser never comes back; timeout is an error, not a declin
       await h.done();
     }
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Discovery: resource, endpoints, issuer
+// ---------------------------------------------------------------------------------------------
+
+/** Asserts a flow stopped before any authorization, registration or token request. */
+function assertStoppedEarly(h: Harness, server: CraftedServer): void {
+  for (const path of ["/authorize", "/token", "/register"]) {
+    assert.equal(server.hits(path).length, 0, `no request to ${path}`);
+  }
+  assert.equal(h.elicitation.signInPrompts.length, 0, "the user was not asked");
+  assert.equal(h.opened.length, 0, "no browser was opened");
+}
+
+Deno.test("discovery: a PRM for another resource stops before any authorize/register request", async () => {
+  await withCrafted({
+    prm: () => ({
+      resource: "https://evil.example/mcp",
+      authorization_servers: ["https://evil.example"],
+    }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error, auth } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, {
+        code: "oauth.resource_mismatch",
+        names: SERVER,
+        hint: /remote\.url/,
+      });
+      assertStoppedEarly(h, server);
+      assert.equal(server.hits("/.well-known/oauth-authorization-server").length, 0);
+      assert.deepEqual(offOrigin(h, server.origin), [], "nothing went to evil.example");
+      assert.equal(auth.declined, false);
+      assertNoLeak(h.witness(error), "resource mismatch");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+// BUG: lib/oauth/discovery.ts processProtectedResourceMetadata puts
+// sanitizeServerText(resource, 120) into the oauth.resource_mismatch message; the sanitizer keeps
+// markup, so a `resource` holding `<script>` is echoed raw. Server text should have `<`/`>`
+// neutralised (or the URL shown via safeUrl when it parses).
+Deno.test({
+  name: "BUG discovery: a PRM resource holding script is not echoed raw",
+  ignore: true,
+  async fn() {
+    await withCrafted({
+      prm: () => ({ resource: `https://evil.example/${SCRIPT}`, authorization_servers: [] }),
+    }, async (server) => {
+      const h = harness();
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        assertClearError(error, { code: "oauth.resource_mismatch", names: SERVER });
+        assertStoppedEarly(h, server);
+        assertNoLeak(h.witness(error), "script resource");
+      } finally {
+        await h.done();
+      }
+    });
+  },
+});
+
+Deno.test("discovery: a PRM naming an http authorization server off loopback is refused", async () => {
+  await withCrafted({
+    prm: (origin) => ({
+      resource: `${origin}/mcp`,
+      authorization_servers: ["http://evil.example/as"],
+    }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.insecure_endpoint", names: SERVER, message: /https/ });
+      assertStoppedEarly(h, server);
+      assert.deepEqual(offOrigin(h, server.origin), []);
+      assertNoLeak(h.witness(error), "http AS");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+const BAD_ENDPOINTS: Array<{ field: string; value: string; expect: RegExp; bug?: string }> = [
+  { field: "authorization_endpoint", value: "http://example.com/authorize", expect: /https/ },
+  { field: "token_endpoint", value: "http://example.com/token", expect: /https/ },
+  { field: "registration_endpoint", value: "http://example.com/register", expect: /https/ },
+  { field: "revocation_endpoint", value: "http://example.com/revoke", expect: /https/ },
+  { field: "authorization_endpoint", value: "javascript:alert(document.cookie)", expect: /https/ },
+  {
+    field: "authorization_endpoint",
+    value: `data:text/html,${SCRIPT}`,
+    expect: /https/,
+    // BUG: lib/oauth/http.ts safeUrl builds `${protocol}//${host}${pathname}`; for a URL with an
+    // opaque path (data:, javascript:) the path is not percent-encoded, so the refusal message
+    // of assertSecureUrl echoes `<script>…` raw. It should show only the scheme (or encode).
+    bug: "safeUrl echoes opaque paths raw",
+  },
+  { field: "token_endpoint", value: "/token", expect: /absolute/ },
+  { field: "authorization_endpoint", value: "//evil.example/authorize", expect: /absolute/ },
+  { field: "token_endpoint", value: "https://user:pass@evil.example/token", expect: /https/ },
+];
+
+for (const bad of BAD_ENDPOINTS) {
+  const name = `metadata: ${bad.field} = ${bad.value.slice(0, 40)} is refused before any request`;
+  Deno.test({ name: bad.bug ? `BUG ${name}` : name, ignore: bad.bug !== undefined }, async () => {
+    await withCrafted({ metadata: () => ({ [bad.field]: bad.value }) }, async (server) => {
+      const h = harness();
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        assertClearError(error, {
+          code: "oauth.insecure_endpoint",
+          names: SERVER,
+          message: bad.expect,
+        });
+        assertStoppedEarly(h, server);
+        assert.deepEqual(offOrigin(h, server.origin), [], "nothing left for another host");
+        assert.ok(!error.message.includes("pass@"), "no credentials from the URL echoed");
+        assertNoLeak(h.witness(error, ["pass@evil"]), bad.field);
+      } finally {
+        await h.done();
+      }
+    });
+  });
+}
+
+Deno.test("metadata: an issuer that is not the one asked for is refused (RFC 8414 §3.3)", async () => {
+  await withCrafted({ metadata: () => ({ issuer: "https://evil.example" }) }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.issuer_mismatch", names: SERVER, hint: /operator/ });
+      assertStoppedEarly(h, server);
+      assertNoLeak(h.witness(error), "issuer mismatch");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("metadata: PKCE S256 not advertised is refused before the user is asked", async () => {
+  await withCrafted(
+    { metadata: () => ({ code_challenge_methods_supported: ["plain"] }) },
+    async (server) => {
+      const h = harness();
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        assertClearError(error, { code: "oauth.pkce_unsupported", names: SERVER, hint: /pkce/ });
+        assertStoppedEarly(h, server);
+        assertNoLeak(h.witness(error), "pkce");
+      } finally {
+        await h.done();
+      }
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Oversized, never-ending and hanging answers
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("metadata: a 10 MB document is cut at the cap, quickly, with a clear error", async () => {
+  let meter: BodyMeter | undefined;
+  const server: CraftedServer = startCraftedServer({
+    routes: {
+      "/.well-known/oauth-authorization-server": () => {
+        const metered = meteredResponse(server, {
+          totalBytes: 10 * 1024 * 1024,
+          prefix: `{"issuer":"${server.origin}","padding":"`,
+        });
+        meter = metered.meter;
+        return metered.response;
+      },
+    },
+  });
+  const h = harness({ http: { maxBytes: 256 * 1024 } });
+  try {
+    const started = performance.now();
+    const { error } = await signInVia(h, server.mcpUrl);
+    const elapsed = performance.now() - started;
+    assertClearError(error, { code: "oauth.too_large", names: SERVER });
+    assert.ok(elapsed < 3_000, `bounded time (${Math.round(elapsed)} ms)`);
+    // dagent hung up long before the end: the server saw its reader go away (what was sent
+    // beyond the cap sat in kernel socket buffers, never in dagent's memory).
+    assert.equal(await meter!.ended, "cancelled", `read stopped early (${meter!.sent} bytes sent)`);
+    assert.ok(meter!.sent < 10 * 1024 * 1024);
+    assertStoppedEarly(h, server);
+    assertNoLeak(h.witness(error), "10 MB");
+  } finally {
+    await h.done();
+    await server.close();
+  }
+});
+
+Deno.test("metadata: a body that never ends is cut by the timeout", async () => {
+  let meter: BodyMeter | undefined;
+  const server: CraftedServer = startCraftedServer({
+    routes: {
+      "/.well-known/oauth-protected-resource/mcp": () => {
+        const metered = meteredResponse(server, {
+          totalBytes: Infinity,
+          chunkBytes: 16,
+          intervalMs: 20,
+          prefix: '{"resource":"',
+        });
+        meter = metered.meter;
+        return metered.response;
+      },
+    },
+  });
+  const h = harness({ http: { timeoutMs: 400 } });
+  try {
+    const started = performance.now();
+    const { error } = await signInVia(h, server.mcpUrl);
+    const elapsed = performance.now() - started;
+    assertClearError(error, { code: "oauth.timeout", names: SERVER, hint: /reachable/ });
+    assert.ok(elapsed < 2_000, `bounded time (${Math.round(elapsed)} ms)`);
+    assert.ok(meter!.sent > 0 && meter!.sent < 64 * 1024, `${meter!.sent} bytes`);
+    assert.equal(await meter!.ended, "cancelled", "dagent hung up");
+    assertStoppedEarly(h, server);
+    assertNoLeak(h.witness(error), "endless");
+  } finally {
+    await h.done();
+    await server.close();
+  }
+});
+
+Deno.test("metadata: a server that never answers is cut by the timeout", async () => {
+  await withScenario(startOAuthScenario("dcr", { as: { hang: "metadata" } }), async (scenario) => {
+    const h = harness({ http: { timeoutMs: 300 } });
+    try {
+      const started = performance.now();
+      const { error } = await signInVia(h, scenario.mcpUrl);
+      assert.ok(performance.now() - started < 2_000);
+      assertClearError(error, { code: "oauth.timeout", names: SERVER });
+      assert.equal(scenario.as.log.countKind("authorize"), 0);
+      assert.equal(h.elicitation.signInPrompts.length, 0);
+      assertNoLeak(h.witness(error), "hang");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("token endpoint: a 10 MB answer is refused and nothing is stored", async () => {
+  let server: CraftedServer;
+  const store = new MemoryTokenStore();
+  server = startCraftedServer({
+    token: () =>
+      meteredResponse(server, {
+        totalBytes: 10 * 1024 * 1024,
+        prefix: '{"access_token":"at-huge-token-value","token_type":"Bearer","pad":"',
+      }).response,
+  });
+  const h = harness({ store, http: { maxBytes: 128 * 1024 } });
+  try {
+    const { error, auth } = await signInVia(h, server.mcpUrl);
+    assertClearError(error, { code: "oauth.too_large", names: SERVER });
+    assert.equal(await store.loadToken(server.mcpUrl), undefined);
+    assert.equal(auth.declined, false);
+    assertNoLeak(h.witness(error, ["at-huge-token-value"]), "huge token answer");
+  } finally {
+    await h.done();
+    await server.close();
+  }
 });
