@@ -246,7 +246,9 @@ function firstDifference(a: unknown, b: unknown, path: string): string | undefin
       if (d) return d;
     }
     if (a.length !== b.length) {
-      return `${path || "request"} has ${b.length} entries, the recording ${a.length}`;
+      return `${
+        path || "request"
+      }: this run sent ${b.length} entries, the recording has ${a.length}`;
     }
     return undefined;
   }
