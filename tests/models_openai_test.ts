@@ -4,7 +4,7 @@
  * retries and cancellation.
  */
 import assert from "node:assert/strict";
-import { createOpenAIProvider, type OpenAIOptions } from "../lib/models/openai.ts";
+import { buildOpenAIBody, createOpenAIProvider, type OpenAIOptions } from "../lib/models/openai.ts";
 import type { ChatRequest, StreamEvent } from "../lib/models/types.ts";
 import { DagentError } from "../lib/errors.ts";
 import {
@@ -357,4 +357,15 @@ Deno.test("openai: no key means no Authorization header (local servers)", async 
     assert.equal(text(events), "local");
     assert.equal(server.requests[0].headers.authorization, undefined);
   });
+});
+
+Deno.test("openai: api.openai.com gets max_completion_tokens, compatible servers max_tokens", () => {
+  const base = { id: "openai/o3", model: "o3", baseUrl: "https://api.openai.com/v1" };
+  const req: ChatRequest = { messages: [{ role: "user", content: "x" }], tools: [] };
+  const official = buildOpenAIBody({ ...base, maxCompletionTokens: true, maxTokens: 50 }, req);
+  assert.equal(official.max_completion_tokens, 50);
+  assert.equal(official.max_tokens, undefined);
+  const compatible = buildOpenAIBody({ ...base, maxTokens: 50 }, { ...req, maxTokens: 70 });
+  assert.equal(compatible.max_tokens, 70, "the request's maxTokens wins over the config");
+  assert.deepEqual(compatible.stream_options, { include_usage: true });
 });
