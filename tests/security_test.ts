@@ -548,8 +548,8 @@ Deno.test("flow: the browser never comes back; timeout is an error, not a declin
 // ---------------------------------------------------------------------------------------------
 
 /** Asserts a flow stopped before any authorization, registration or token request. */
-function assertStoppedEarly(h: Harness, server: CraftedServer): void {
-  for (const path of ["/authorize", "/token", "/register"]) {
+function assertStoppedEarly(h: Harness, server: CraftedServer, allowed: string[] = []): void {
+  for (const path of ["/authorize", "/token", "/register"].filter((p) => !allowed.includes(p))) {
     assert.equal(server.hits(path).length, 0, `no request to ${path}`);
   }
   assert.equal(h.elicitation.signInPrompts.length, 0, "the user was not asked");
@@ -808,4 +808,312 @@ Deno.test("token endpoint: a 10 MB answer is refused and nothing is stored", asy
     await h.done();
     await server.close();
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tokens: never in URLs, never to another origin, never over a redirect
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("tokens: never in any URL, and the bearer goes to the MCP origin only", async () => {
+  await withScenario(startOAuthScenario("refresh-rotation"), async (scenario) => {
+    const h = harness();
+    try {
+      const { error, response } = await signInVia(h, scenario.mcpUrl);
+      assert.equal(error, undefined, String(error));
+      assert.equal(response?.status, 200);
+      // Force a refresh too, so a refresh token travels once.
+      scenario.as.expireAll();
+      const again = await mcpPost(
+        createOAuthFetch(new ServerAuth(h.ctx, { serverUrl: scenario.mcpUrl, server: SERVER })),
+        scenario.mcpUrl,
+      );
+      await again.body?.cancel();
+      await h.done();
+      const secrets = secretsIn(h.spy.answers);
+      assert.ok(secrets.length >= 2, "the test saw the issued tokens");
+      const mcpOrigin = new URL(scenario.mcpUrl).origin;
+      const bearers = h.spy.requests.filter((r) =>
+        /^bearer /i.test(r.headers.get("authorization") ?? "")
+      );
+      assert.ok(bearers.length > 0, "the token was used");
+      for (const request of bearers) assert.equal(new URL(request.url).origin, mcpOrigin);
+      assertNoLeak(h.witness(), "URLs and messages");
+      for (const url of [...h.opened, ...scenario.as.log.entries.map((e) => e.path)]) {
+        for (const secret of secrets) assert.ok(!url.includes(secret), "no token in a URL");
+      }
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("tokens: a client secret goes only to the token endpoint, in the Basic header", async () => {
+  await withScenario(startOAuthScenario("no-dcr-path-issuer"), async (scenario) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, scenario.mcpUrl, {
+        oauth: { clientId: scenario.clientId, clientSecret: scenario.clientSecret },
+      });
+      assert.equal(error, undefined, String(error));
+      await h.done();
+      const secret = scenario.clientSecret!;
+      const carrying = h.spy.requests.filter((r) =>
+        [...r.headers.values()].some((v) => v.startsWith("Basic ")) || r.body.includes(secret) ||
+        r.url.includes(secret)
+      );
+      assert.ok(carrying.length >= 1);
+      for (const request of carrying) {
+        assert.equal(request.url, scenario.as.endpoints.token);
+        assert.ok(!request.url.includes(secret) && !request.body.includes(secret));
+      }
+      assertNoLeak(h.witness(undefined, [secret]), "client secret");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("tokens: the OAuth fetch never sends the token to another origin (port or host name)", async () => {
+  const sink = startRecordingServer({ "/x": () => new Response("ok") });
+  await withCrafted({}, async (server) => {
+    const h = harness();
+    try {
+      const { fetch: oauthFetch, error } = await signInVia(h, server.mcpUrl);
+      assert.equal(error, undefined, String(error));
+      assert.equal(server.issued.length, 1);
+      const port = new URL(server.origin).port;
+      for (const url of [`${sink.origin}/x`, `http://localhost:${port}/mcp`]) {
+        const response = await mcpPost(oauthFetch, url);
+        await response.body?.cancel();
+      }
+      const viaLocalhost = server.requests.filter((r) => new URL(r.url).hostname === "localhost");
+      assert.equal(viaLocalhost.length, 1);
+      for (const request of [...sink.requests, ...viaLocalhost]) {
+        assert.equal(request.headers.authorization, undefined, request.url);
+      }
+      assert.equal(h.elicitation.signInPrompts.length, 1, "another origin's 401 starts nothing");
+      assertNoLeak(h.witness(undefined, server.issued), "other origin");
+    } finally {
+      await h.done();
+    }
+  });
+  await sink.close();
+});
+
+for (const status of [302, 307, 308]) {
+  Deno.test(`tokens: a ${status} from the MCP server to another origin never carries the token`, async () => {
+    const sink = startRecordingServer({ "/steal": () => new Response("{}") });
+    let server: CraftedServer | undefined;
+    server = startCraftedServer({
+      routes: {
+        "/mcp": (req) => {
+          const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+          if (token && server!.issued.includes(token)) {
+            return Response.redirect(`${sink.origin}/steal`, status);
+          }
+          return new Response("{}", {
+            status: 401,
+            headers: { "www-authenticate": "Bearer" },
+          });
+        },
+      },
+    });
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.cross_origin_redirect", hint: /remote\.url/ });
+      assert.equal(sink.requests.length, 0, "nothing reached the other origin");
+      assertNoLeak(h.witness(error, server.issued), "redirect");
+    } finally {
+      await h.done();
+      await server.close();
+      await sink.close();
+    }
+  });
+}
+
+// BUG: lib/oauth/fetch.ts sendWithToken throws `oauth.cross_origin_redirect` (and
+// `oauth.redirects`) without naming the toolset: "the MCP server redirected to another origin
+// (…)". With several remote toolsets the user cannot tell which one moved; the message should
+// name auth.target.server (pass it down) and set `server` on the OAuthError.
+Deno.test({
+  name: "BUG tokens: the cross-origin redirect error names the toolset",
+  ignore: true,
+  async fn() {
+    const sink = startRecordingServer({});
+    let server: CraftedServer | undefined;
+    server = startCraftedServer({
+      routes: {
+        "/mcp": (req) => {
+          const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+          return token && server!.issued.includes(token)
+            ? Response.redirect(`${sink.origin}/steal`, 307)
+            : new Response("{}", { status: 401, headers: { "www-authenticate": "Bearer" } });
+        },
+      },
+    });
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.cross_origin_redirect", names: SERVER });
+    } finally {
+      await h.done();
+      await server.close();
+      await sink.close();
+    }
+  },
+});
+
+Deno.test("token endpoint: a redirect elsewhere is not followed; code and verifier stay home", async () => {
+  const sink = startRecordingServer({ "/token": () => new Response("{}") });
+  await withCrafted({
+    token: () => Response.redirect(`${sink.origin}/token`, 307),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error, auth } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.redirect_refused", names: SERVER });
+      assert.equal(sink.requests.length, 0, "the code and PKCE verifier never left");
+      assert.equal(auth.declined, false);
+      assertNoLeak(h.witness(error), "token redirect");
+    } finally {
+      await h.done();
+    }
+  });
+  await sink.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Token and registration responses
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("token response: token_type mac is rejected and nothing is stored", async () => {
+  await withScenario(startOAuthScenario("dcr", { as: { tokenType: "mac" } }), async (scenario) => {
+    const store = new MemoryTokenStore();
+    const h = harness({ store });
+    try {
+      const { error, auth } = await signInVia(h, scenario.mcpUrl);
+      assertClearError(error, {
+        code: "oauth.invalid_token_response",
+        names: SERVER,
+        message: /Bearer/,
+      });
+      assert.equal(await store.loadToken(scenario.mcpUrl), undefined);
+      assert.ok(secretsIn(h.spy.answers).length > 0, "a (mac) token was issued");
+      assert.equal(auth.declined, false);
+      assert.equal(scenario.mcp.log.entries.filter((e) => e.kind === "mcp").length, 1);
+      assertNoLeak(h.witness(error), "mac");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("token response: no access_token is rejected; its refresh token is not stored", async () => {
+  const refresh = `rt-${crypto.randomUUID()}`;
+  const store = new MemoryTokenStore();
+  await withCrafted({
+    token: () => Response.json({ token_type: "Bearer", refresh_token: refresh, expires_in: 60 }),
+  }, async (server) => {
+    const h = harness({ store });
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.invalid_token_response", message: /access_token/ });
+      assert.equal(await store.loadToken(server.mcpUrl), undefined);
+      assertNoLeak(h.witness(error, [refresh]), "no access_token");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+const HOSTILE_DESCRIPTION = "\u001b[31mRED\u0007\r\nInjected: fake prompt> " + "A".repeat(10_000);
+
+function assertSanitized(error: DagentError): void {
+  assert.ok(error.message.length < 400, `truncated (${error.message.length} chars)`);
+  assert.ok(!error.message.includes("\u001b") && !error.message.includes("\n"));
+  assert.match(error.message, /RED/, "the useful start is kept");
+  assert.match(error.message, /…/, "marked as cut");
+}
+
+Deno.test("token response: a 10 KB error_description with control characters is cut and cleaned", async () => {
+  await withCrafted({
+    token: () =>
+      Response.json({ error: "invalid_request", error_description: HOSTILE_DESCRIPTION }, {
+        status: 400,
+      }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.token_error", names: SERVER });
+      assertSanitized(error);
+      assertNoLeak(h.witness(error), "token error text");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("registration: a response without client_id fails clearly; its secret is not echoed", async () => {
+  const secret = `cs-${crypto.randomUUID()}`;
+  await withCrafted({
+    register: () => Response.json({ client_secret: secret }, { status: 201 }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, {
+        code: "oauth.registration_failed",
+        names: SERVER,
+        hint: /remote\.oauth\.clientId/,
+        message: /client_id/,
+      });
+      assertStoppedEarly(h, server, ["/register"]);
+      assertNoLeak(h.witness(error, [secret]), "no client_id");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("registration: an HTML page with script fails clearly and is not echoed", async () => {
+  await withCrafted({
+    register: () =>
+      new Response(`<html><body>${SCRIPT}<p>Login required</p></body></html>`, {
+        status: 200,
+        headers: { "content-type": "text/html" },
+      }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.registration_failed", names: SERVER });
+      assert.doesNotMatch(error.message, /Login required/);
+      assertStoppedEarly(h, server, ["/register"]);
+      assertNoLeak(h.witness(error), "html registration");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("registration: a 10 KB error_description with control characters is cut and cleaned", async () => {
+  await withCrafted({
+    register: () =>
+      Response.json({ error: "invalid_client_metadata", error_description: HOSTILE_DESCRIPTION }, {
+        status: 400,
+      }),
+  }, async (server) => {
+    const h = harness();
+    try {
+      const { error } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.registration_failed", names: SERVER });
+      assertSanitized(error);
+      assertStoppedEarly(h, server, ["/register"]);
+      assertNoLeak(h.witness(error), "registration error text");
+    } finally {
+      await h.done();
+    }
+  });
 });
