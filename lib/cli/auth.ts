@@ -11,13 +11,8 @@ import type { ToolsetConfig } from "../config/types.ts";
 import { toolsetNames } from "../mcp/toolsets.ts";
 import type { StoredToken } from "../oauth/store.ts";
 import { expectPositionals, type FlagSpecs, parseFlags, renderHelp } from "./args.ts";
-import {
-  createCliOAuthContext,
-  OAUTH_FLAGS,
-  OAuthFetches,
-  oauthOptionsFromFlags,
-  oauthTarget,
-} from "./oauth_setup.ts";
+import { createCliOAuthContext, OAUTH_FLAGS, oauthOptionsFromFlags } from "./oauth_setup.ts";
+import { OAuthFetches, oauthTarget } from "../mcp/sign_in.ts";
 import { probeRequest } from "../mcp/auth_probe.ts";
 import { networkError } from "../mcp/remote.ts";
 import { bearerChallenge } from "../oauth/www_authenticate.ts";

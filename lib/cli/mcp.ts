@@ -12,13 +12,8 @@ import { loadConfig, type LoadedConfig } from "../config/mod.ts";
 import type { ToolsetConfig } from "../config/types.ts";
 import type { ToolInfo, ToolResult, Toolset } from "../mcp/types.ts";
 import { ToolAllowList } from "../mcp/filter.ts";
-import {
-  createCliOAuthContext,
-  OAUTH_FLAGS,
-  OAuthFetches,
-  oauthOptionsFromFlags,
-  signInWhereNeeded,
-} from "./oauth_setup.ts";
+import { createCliOAuthContext, OAUTH_FLAGS, oauthOptionsFromFlags } from "./oauth_setup.ts";
+import { OAuthFetches, signInWhereNeeded } from "../mcp/sign_in.ts";
 import {
   createToolset,
   DEFAULT_CONNECT_TIMEOUT_MS,
