@@ -222,3 +222,30 @@ Deno.test("verify: in a shared file, a session cut off before the next one began
     assert.deepEqual([g.line, g.kind], [6, "deleted"]);
   });
 });
+
+Deno.test("verify: a whole session appended under another key is caught even without --key", async () => {
+  await withLog(async (log) => {
+    const other = await otherKey();
+    const start = JSON.parse(log.lines[0]);
+    const { sig: _s, v: _v, seq: _q, ts: _t, id: _i, prev: _p, ...fields } = start;
+    const lines = [...log.lines];
+    lines.push(
+      await forgeAfter(lines.at(-1), {
+        ...fields,
+        session: "forged",
+        publicKey: other.publicKey,
+      }, other.privateKey),
+    );
+    lines.push(
+      await forgeAfter(lines.at(-1), {
+        type: "session_end",
+        session: "forged",
+        status: "ok",
+        records: 2,
+      }, other.privateKey),
+    );
+    const f = await finding(joinLines(lines));
+    assert.deepEqual([f.line, f.kind], [7, "key"]);
+    assert.match(f.message, /another key .* pass --key/);
+  });
+});

@@ -5,7 +5,9 @@
  *
  * A log whose last session has no session_end is reported as "truncated: no session_end" and
  * is not intact (the tail may have been cut off), unless `allowOpen` accepts it as a session
- * still running. A partial last line is always a finding.
+ * still running. A partial last line is always a finding. Without an expected key, the first
+ * session's key is trusted and a later session under another key is a finding; only `--key`
+ * (a copy of the public key kept elsewhere) catches a log re-signed whole with another key.
  * @module
  */
 
@@ -128,6 +130,16 @@ export async function verifyLog(text: string, opts: VerifyOptions = {}): Promise
           "key",
           `wrong key: the session is signed by ${publicKey.slice(0, 12)}…, not by the key ` +
             "given with --key",
+        );
+      }
+      if (!expectedKey && report.publicKeys.length > 0 && !report.publicKeys.includes(publicKey)) {
+        // Without --key the first session's key is the reference: a later session under
+        // another key may be a whole forged session appended to the file.
+        return fail(
+          lineNo,
+          "key",
+          `this session is signed by another key (${publicKey.slice(0, 12)}…) than the ` +
+            "sessions before it: pass --key to say which key to trust",
         );
       }
       key = await importPublicKey(publicKey);

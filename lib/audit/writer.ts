@@ -14,8 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { DagentError } from "../errors.ts";
 import type { AuditConfig } from "../config/types.ts";
 import { canonicalize, type JsonValue } from "./canonical.ts";
-import { auditDataDir, ensurePrivateDir, loadOrCreateKeyPair } from "./keys.ts";
-import { encodeBase64Url } from "./keys.ts";
+import { auditDataDir, encodeBase64Url, ensurePrivateDir, loadOrCreateKeyPair } from "./keys.ts";
 import {
   type AuditEvent,
   type ContentPolicy,
