@@ -788,9 +788,8 @@ Deno.test("metadata: a server that never answers is cut by the timeout", async (
 });
 
 Deno.test("token endpoint: a 10 MB answer is refused and nothing is stored", async () => {
-  let server: CraftedServer;
   const store = new MemoryTokenStore();
-  server = startCraftedServer({
+  const server: CraftedServer = startCraftedServer({
     token: () =>
       meteredResponse(server, {
         totalBytes: 10 * 1024 * 1024,
@@ -903,12 +902,11 @@ Deno.test("tokens: the OAuth fetch never sends the token to another origin (port
 for (const status of [302, 307, 308]) {
   Deno.test(`tokens: a ${status} from the MCP server to another origin never carries the token`, async () => {
     const sink = startRecordingServer({ "/steal": () => new Response("{}") });
-    let server: CraftedServer | undefined;
-    server = startCraftedServer({
+    const server: CraftedServer = startCraftedServer({
       routes: {
         "/mcp": (req) => {
           const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-          if (token && server!.issued.includes(token)) {
+          if (token && server.issued.includes(token)) {
             return Response.redirect(`${sink.origin}/steal`, status);
           }
           return new Response("{}", {
@@ -941,12 +939,11 @@ Deno.test({
   ignore: true,
   async fn() {
     const sink = startRecordingServer({});
-    let server: CraftedServer | undefined;
-    server = startCraftedServer({
+    const server: CraftedServer = startCraftedServer({
       routes: {
         "/mcp": (req) => {
           const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-          return token && server!.issued.includes(token)
+          return token && server.issued.includes(token)
             ? Response.redirect(`${sink.origin}/steal`, 307)
             : new Response("{}", { status: 401, headers: { "www-authenticate": "Bearer" } });
         },
@@ -1115,5 +1112,381 @@ Deno.test("registration: a 10 KB error_description with control characters is cu
     } finally {
       await h.done();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// WWW-Authenticate challenges
+// ---------------------------------------------------------------------------------------------
+
+const FOREIGN_METADATA = [
+  "http://evil.example/.well-known/oauth-protected-resource",
+  "javascript:alert(document.cookie)",
+  "file:///etc/passwd",
+];
+
+for (const url of FOREIGN_METADATA) {
+  Deno.test(`challenge: resource_metadata ${url.slice(0, 30)} is refused before any request`, async () => {
+    await withCrafted({ challenge: () => `Bearer resource_metadata="${url}"` }, async (server) => {
+      const h = harness();
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        assertClearError(error, { code: "oauth.insecure_endpoint", names: SERVER });
+        assert.deepEqual(offOrigin(h, server.origin), [], "nothing left for the named host");
+        assert.equal(server.hits("/.well-known/oauth-protected-resource/mcp").length, 0);
+        assertStoppedEarly(h, server);
+        assertNoLeak(h.witness(error), "foreign metadata");
+      } finally {
+        await h.done();
+      }
+    });
+  });
+}
+
+const GARBAGE_CHALLENGES = [
+  "",
+  "Bearer",
+  'Bearer resource_metadata="',
+  'Bearer resource_metadata="\\',
+  "Bearer ,,,,=,=,=",
+  'Bearer realm="a", , error="x\\"y", scope=',
+  'Basic realm=x, Bearer error=invalid_token, scope="a\tb"',
+  "Bearer abc==def",
+  "=====",
+  '"unterminated',
+  "Bearer " + "a=".repeat(5_000),
+  `Bearer error_description="${SCRIPT}"`,
+  "\u0000\u0001Bearer\u007f",
+];
+
+/**
+ * BUG: lib/oauth/discovery.ts protectedResourceMetadataUrls does `new URL(fromChallenge, u)`
+ * unguarded, so a challenge whose resource_metadata is not a URL escapes `discover` (and the
+ * OAuth fetch) as a raw TypeError ("Invalid URL: 'http://['…"), not a DagentError naming the
+ * toolset. It should skip the bad URL (falling back to the well-known ones) or throw
+ * `oauth.invalid_metadata`.
+ */
+const CRASHING_CHALLENGES = [
+  'Bearer resource_metadata="http://["',
+  'Bearer resource_metadata="http://127.0.0.1:notaport/x"',
+];
+
+Deno.test("challenge: WWW-Authenticate garbage never throws from the parser", () => {
+  for (const value of [...GARBAGE_CHALLENGES, ...CRASHING_CHALLENGES]) {
+    const challenges = parseWwwAuthenticate(value);
+    assert.ok(Array.isArray(challenges), value);
+    const response = new Response(null, {
+      status: 401,
+      headers: value.includes("\u0000") ? {} : { "www-authenticate": value },
+    });
+    const bearer = bearerChallenge(response);
+    assert.ok(bearer === undefined || typeof bearer === "object");
+  }
+  assert.deepEqual(parseWwwAuthenticate(["garbage ,,", 'Bearer scope="a b"']).at(-1)?.params, {
+    scope: "a b",
+  });
+});
+
+for (const value of [...GARBAGE_CHALLENGES, ...CRASHING_CHALLENGES]) {
+  if (value.includes("\u0000")) continue;
+  const bug = CRASHING_CHALLENGES.includes(value);
+  const name = `challenge: a garbage header (${
+    JSON.stringify(value.slice(0, 40))
+  }) never escapes as a crash`;
+  Deno.test({ name: bug ? `BUG ${name}` : name, ignore: bug }, async () => {
+    await withCrafted({ challenge: () => value }, async (server) => {
+      const h = harness();
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        // Either the well-known metadata carries the sign-in through, or a clear error.
+        if (error !== undefined) {
+          assertClearError(error, { code: error instanceof DagentError ? error.code : "?" });
+        } else {
+          assert.equal(server.issued.length, 1);
+        }
+        assertNoLeak(h.witness(error), "garbage challenge");
+      } finally {
+        await h.done();
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consent: decline, errors that are not declines, nobody to ask
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("decline: no browser, no token request, later requests fail fast without leaving", async () => {
+  await withScenario(startOAuthScenario("dcr"), async (scenario) => {
+    const h = harness({ signIn: ["decline"] });
+    try {
+      const { error, auth, fetch: oauthFetch } = await signInVia(h, scenario.mcpUrl);
+      assertClearError(error, {
+        code: "oauth.declined",
+        names: SERVER,
+        hint: /dagent auth login/,
+        message: /declined for hostile-docs in this session/,
+      });
+      assert.equal(auth.declined, true);
+      assert.equal(h.opened.length, 0, "no browser");
+      assert.equal(scenario.as.log.countKind("authorize"), 0);
+      assert.equal(scenario.as.log.countKind("token"), 0);
+      const before = scenario.mcp.log.total + scenario.as.log.total;
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const again = await rejection(mcpPost(oauthFetch, scenario.mcpUrl));
+        assert.ok(performance.now() - started < 100, "fails fast");
+        assertClearError(again, { code: "oauth.declined", names: SERVER });
+      }
+      assert.equal(scenario.mcp.log.total + scenario.as.log.total, before, "nothing left");
+      assert.equal(h.elicitation.signInPrompts.length, 1, "asked once");
+      assertNoLeak(h.witness(error), "decline");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("decline: an error inside the flow is reported as an error, never as a decline", async () => {
+  let fail = true;
+  let crafted: CraftedServer | undefined;
+  await withCrafted({
+    token: () => {
+      if (fail) return Response.json({ error: "server_error" }, { status: 500 });
+      const access = `at-${crypto.randomUUID()}`;
+      crafted!.issued.push(access);
+      return Response.json({ access_token: access, token_type: "Bearer" });
+    },
+  }, async (server) => {
+    crafted = server;
+    const h = harness();
+    try {
+      const { error, auth, fetch: oauthFetch } = await signInVia(h, server.mcpUrl);
+      assertClearError(error, { code: "oauth.token_error", names: SERVER });
+      assert.doesNotMatch(error.message, /declined/);
+      assert.equal(auth.declined, false);
+      fail = false;
+      // The next request signs in again (asks again) instead of failing as declined.
+      const next = await mcpPost(oauthFetch, server.mcpUrl);
+      await next.body?.cancel();
+      assert.equal(next.status, 200);
+      assert.equal(h.elicitation.signInPrompts.length, 2, "asked again");
+      assert.equal(server.hits("/token").length, 2);
+      assertNoLeak(h.witness(error, server.issued), "error not decline");
+    } finally {
+      await h.done();
+    }
+  });
+});
+
+Deno.test("consent: without a terminal or --yes the sign-in fails clearly, nothing opens", async () => {
+  await withCrafted({}, async (server) => {
+    const lines: string[] = [];
+    const elicitation: ElicitationHandler = new NonInteractiveElicitation({
+      yes: false,
+      configPath: "agent.yaml",
+      write: (line) => lines.push(line),
+    });
+    const opened: string[] = [];
+    const ctx = createOAuthContext({
+      store: new MemoryTokenStore(),
+      elicitation,
+      http: { timeoutMs: 3_000 },
+      browser: { open: (url) => Promise.resolve(opened.push(url)) },
+    });
+    const auth = new ServerAuth(ctx, { serverUrl: server.mcpUrl, server: SERVER });
+    const error = await rejection(mcpPost(createOAuthFetch(auth), server.mcpUrl));
+    assertClearError(error, {
+      code: "oauth.needs_login",
+      names: SERVER,
+      hint: /dagent auth login agent\.yaml hostile-docs/,
+    });
+    assert.equal(opened.length, 0);
+    assert.equal(auth.declined, false, "no answer is not a decline");
+    assert.equal(server.hits("/authorize").length, 0);
+    assertNoLeak({ texts: [...errorTexts(error), ...lines], secrets: [] }, "non-interactive");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The token store and the sign-in lock
+// ---------------------------------------------------------------------------------------------
+
+function storedToken(serverUrl: string, accessToken: string): StoredToken {
+  return {
+    accessToken,
+    refreshToken: `rt-${crypto.randomUUID()}`,
+    tokenType: "Bearer",
+    expiresAt: Date.now() + 3_600_000,
+    scopes: [],
+    issuer: new URL(serverUrl).origin,
+    tokenEndpoint: `${new URL(serverUrl).origin}/token`,
+    tokenEndpointAuthMethod: "none",
+    clientId: "crafted-client",
+    resource: serverUrl,
+  };
+}
+
+Deno.test("store: a token file other users can read is refused with a chmod 600 hint", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await withCrafted({}, async (server) => {
+      const secret = `at-${crypto.randomUUID()}`;
+      const token = storedToken(server.mcpUrl, secret);
+      const file = tokenFilePath(dir);
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ version: 1, tokens: { [server.mcpUrl]: token }, clients: {} }),
+      );
+      await Deno.chmod(file, 0o644);
+      const h = harness({ store: new FileTokenStore(dir, { onWarning: () => {} }) });
+      try {
+        const { error } = await signInVia(h, server.mcpUrl);
+        assertClearError(error, {
+          code: "store.insecure_permissions",
+          message: /0644/,
+          hint: new RegExp(`chmod 600 ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+        });
+        assert.equal(server.requests.length, 0, "nothing was sent with a token nobody trusts");
+        assertNoLeak(h.witness(error, [secret, token.refreshToken!]), "0644");
+        assert.equal((await Deno.stat(file)).mode! & 0o777, 0o644, "the file was not touched");
+      } finally {
+        await h.done();
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("store: a corrupt token file is set aside (kept), reported without its content", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = `at-${crypto.randomUUID()}`;
+    const file = tokenFilePath(dir);
+    const corrupt = `{"version":1,"tokens":{"x":{"accessToken":"${secret}"`;
+    await Deno.writeTextFile(file, corrupt, { mode: 0o600 });
+    await Deno.chmod(file, 0o600);
+    const warnings: DagentError[] = [];
+    const store = new FileTokenStore(dir, { onWarning: (w) => warnings.push(w) });
+    assert.equal(await store.loadToken("http://127.0.0.1/mcp"), undefined);
+    assert.equal(warnings.length, 1);
+    assertClearError(warnings[0], { code: "store.corrupt", message: /moved to/ });
+    assertNoLeak({ texts: errorTexts(warnings[0]), secrets: [secret] }, "corrupt");
+    const aside = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".corrupt-"));
+    assert.equal(aside.length, 1, "set aside, not deleted");
+    assert.equal(await Deno.readTextFile(join(dir, aside[0].name)), corrupt, "kept byte for byte");
+    // The store works again, with a private file.
+    await store.saveToken("http://127.0.0.1/mcp", storedToken("http://127.0.0.1/mcp", "at-new"));
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The pid of a process that has exited (spawned and reaped here). */
+async function deadPid(): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", ""],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await child.status;
+  return child.pid;
+}
+
+async function writeLock(dir: string, key: string, pid: number): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  await Deno.mkdir(locksDir(dir), { recursive: true, mode: 0o700 });
+  const file = join(locksDir(dir), `${hex}.lock`);
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ pid, hostname: Deno.hostname(), createdAt: Date.now(), nonce: "left" }),
+  );
+  return file;
+}
+
+Deno.test("lock: a lock file left by a dead process is taken over at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = await writeLock(dir, "https://mcp.example/mcp", await deadPid());
+    let waited = false;
+    const started = performance.now();
+    const result = await withServerLock(dir, "https://mcp.example/mcp", () => Promise.resolve(42), {
+      timeoutMs: 5_000,
+      onWait: () => waited = true,
+    });
+    assert.equal(result, 42);
+    assert.equal(waited, false, "no waiting on a dead owner");
+    assert.ok(performance.now() - started < 1_000);
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound, "released afterwards");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lock: a live holder makes the wait end with a clear message naming the lock file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = await writeLock(dir, "https://mcp.example/mcp", Deno.pid);
+    const error = await rejection(
+      withServerLock(dir, "https://mcp.example/mcp", () => Promise.resolve(1), { timeoutMs: 200 }),
+    );
+    assertClearError(error, { code: "oauth.lock_timeout", message: new RegExp(`pid ${Deno.pid}`) });
+    assert.ok(error.hint!.includes(file), "says which file to delete");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lock: a sign-in recovers a lock left by a dead dagent and stores the token", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await withCrafted({}, async (server) => {
+      await writeLock(dir, server.mcpUrl, await deadPid());
+      const store = new FileTokenStore(dir, { onWarning: () => {} });
+      const h = harness({ store, lockDir: dir });
+      try {
+        const { error, response } = await signInVia(h, server.mcpUrl);
+        assert.equal(error, undefined, String(error));
+        assert.equal(response?.status, 200);
+        assert.equal((await store.loadToken(server.mcpUrl))?.accessToken, server.issued[0]);
+        assert.equal(h.elicitation.messages.some((m) => m.includes("Waiting")), false);
+        assertNoLeak(h.witness(undefined, server.issued), "stale lock flow");
+      } finally {
+        await h.done();
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Headless sign-in (--no-browser): the pasted address is checked like a callback
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("headless: a pasted address of another sign-in (script in its state) is refused", async () => {
+  await withScenario(startOAuthScenario("dcr"), async (scenario) => {
+    const elicitation = new ScriptedElicitation({
+      redirects: [async ({ authorizationUrl }) => {
+        const pasted = new URL(await captureRedirect(authorizationUrl));
+        pasted.searchParams.set("state", SCRIPT);
+        return pasted.href;
+      }],
+    });
+    const ctx = createOAuthContext({
+      store: new MemoryTokenStore(),
+      elicitation,
+      http: { timeoutMs: 3_000 },
+      browser: { noBrowser: true },
+    });
+    const auth = new ServerAuth(ctx, { serverUrl: scenario.mcpUrl, server: SERVER });
+    const error = await rejection(mcpPost(createOAuthFetch(auth), scenario.mcpUrl));
+    assertClearError(error, { code: "oauth.state_mismatch", names: SERVER, hint: /again/ });
+    assert.equal(scenario.as.log.countKind("token"), 0, "the code was not exchanged");
+    assert.equal(auth.declined, false);
+    assertNoLeak({ texts: [...errorTexts(error), ...elicitation.messages], secrets: [] }, "paste");
   });
 });
