@@ -930,13 +930,8 @@ for (const status of [302, 307, 308]) {
   });
 }
 
-// BUG: lib/oauth/fetch.ts sendWithToken throws `oauth.cross_origin_redirect` (and
-// `oauth.redirects`) without naming the toolset: "the MCP server redirected to another origin
-// (…)". With several remote toolsets the user cannot tell which one moved; the message should
-// name auth.target.server (pass it down) and set `server` on the OAuthError.
 Deno.test({
-  name: "BUG tokens: the cross-origin redirect error names the toolset",
-  ignore: true,
+  name: "tokens: the cross-origin redirect error names the toolset",
   async fn() {
     const sink = startRecordingServer({});
     const server: CraftedServer = startCraftedServer({

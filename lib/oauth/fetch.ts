@@ -292,7 +292,7 @@ export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): Fet
     let unauthorized = 0;
     let stepUps = 0;
     for (;;) {
-      const response = await sendWithToken(base, original.clone(), token, origin);
+      const response = await sendWithToken(base, original.clone(), token, auth.target);
       if (response.status === 401) {
         const challenge = bearerChallenge(response);
         await response.body?.cancel();
@@ -345,28 +345,38 @@ async function sendWithToken(
   base: FetchLike,
   request: Request,
   token: StoredToken | undefined,
-  origin: string,
+  target: OAuthTarget,
 ): Promise<Response> {
+  const origin = new URL(target.serverUrl).origin;
   let current = request;
   for (let hop = 0;; hop++) {
     const headers = new Headers(current.headers);
     if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
-    const response = await base(new Request(current, { headers, redirect: "manual" }));
+    const response = await base(new Request(current.clone(), { headers, redirect: "manual" }));
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location) return response;
     const next = new URL(location, current.url);
     await response.body?.cancel();
     if (next.origin !== origin) {
       throw new OAuthError(
-        `the MCP server redirected to another origin (${next.origin}); dagent does not send its token there`,
+        `${target.server}: the MCP server redirected to another origin (${next.origin}); ` +
+          "dagent does not send its token there",
         {
           code: "oauth.cross_origin_redirect",
-          hint: "use the final URL as remote.url if the move is intended",
+          server: target.server,
+          hint: `if the server really moved, set remote.url of ${target.server} to the new address`,
         },
       );
     }
     if (hop >= MAX_REDIRECTS) {
-      throw new OAuthError(`too many redirects from ${origin}`, { code: "oauth.redirects" });
+      throw new OAuthError(
+        `${target.server}: more than ${MAX_REDIRECTS} redirects from ${origin}`,
+        {
+          code: "oauth.redirects",
+          server: target.server,
+          hint: `check remote.url of ${target.server}: the server redirects in a loop`,
+        },
+      );
     }
     // 307/308 keep method and body; 301/302/303 become a GET without body (Fetch spec).
     current = response.status === 307 || response.status === 308
