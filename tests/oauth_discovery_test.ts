@@ -79,6 +79,31 @@ Deno.test("discovery: protected resource metadata URL order", () => {
   );
 });
 
+Deno.test("discovery: a challenge resource_metadata that is not a URL is invalid_metadata", async () => {
+  for (const bad of ["http://[", "http://127.0.0.1:notaport/x"]) {
+    assert.throws(
+      () => protectedResourceMetadataUrls("https://x.example/mcp", bad, "docs"),
+      (e: unknown) => {
+        isCode("oauth.invalid_metadata")(e);
+        const err = e as OAuthError;
+        assert.equal(err.server, "docs");
+        assert.match(err.message, /"docs"/);
+        assert.match(err.hint ?? "", /operator/);
+        return true;
+      },
+    );
+    let requests = 0;
+    await assert.rejects(
+      discover("https://x.example/mcp", { resourceMetadata: bad }, {
+        server: "docs",
+        onRequest: () => requests++,
+      }),
+      isCode("oauth.invalid_metadata"),
+    );
+    assert.equal(requests, 0, "nothing was fetched");
+  }
+});
+
 Deno.test("discovery: authorization server metadata URL order", () => {
   assert.deepEqual(authorizationServerMetadataUrls("https://as.example/t"), [
     "https://as.example/.well-known/oauth-authorization-server/t",

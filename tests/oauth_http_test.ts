@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { OAuthError } from "../lib/oauth/errors.ts";
-import { assertSecureUrl, isLoopbackUrl, oauthFetch, readJson } from "../lib/oauth/http.ts";
+import { OAuthError, sanitizeServerText } from "../lib/oauth/errors.ts";
+import {
+  assertSecureUrl,
+  isLoopbackUrl,
+  oauthFetch,
+  readJson,
+  safeUrl,
+} from "../lib/oauth/http.ts";
 
 /** Starts a loopback server for one test; `close()` stops it. */
 function serve(handler: (req: Request) => Response | Promise<Response>) {
@@ -227,4 +233,17 @@ Deno.test("http: readJson accepts objects only", () => {
   for (const bad of ["[]", "null", '"s"', "1", "<html>", ""]) {
     assert.throws(() => readJson(enc(bad)), isCode("oauth.invalid_json"));
   }
+});
+
+Deno.test("sanitizeServerText: markup becomes look-alikes, controls spaces, long text is cut", () => {
+  assert.equal(sanitizeServerText("a <b>x</b>\u0000\n y"), "a ‹b›x‹/b› y");
+  assert.equal(sanitizeServerText(42), "");
+  assert.equal(sanitizeServerText("x".repeat(50), 10), "x".repeat(10) + "…");
+});
+
+Deno.test("safeUrl: http(s) without query or credentials; other schemes show only the scheme", () => {
+  assert.equal(safeUrl("https://u:p@a.example/p?q=1#f"), "https://a.example/p");
+  assert.equal(safeUrl("data:text/html,<script>x</script>"), "a data: URL");
+  assert.equal(safeUrl("javascript:alert(1)"), "a javascript: URL");
+  assert.equal(safeUrl("not a url"), "(invalid URL)");
 });

@@ -415,7 +415,7 @@ Deno.test("flow: script in the server's error_description is escaped in the call
           false,
           "a server-side denial is an error, not a session decline",
         );
-        // Everything but the message (checked in the BUG case below) is clean.
+        // Everything but the message (checked in the next test) is clean.
         assertNoLeak(h.witness(), "deny");
       } finally {
         await h.done();
@@ -424,13 +424,11 @@ Deno.test("flow: script in the server's error_description is escaped in the call
   );
 });
 
-// BUG: lib/oauth/errors.ts sanitizeServerText strips control characters but keeps markup, so
-// lib/oauth/token.ts processCallbackParams puts the server's `<script>…` error_description
-// verbatim into the error message (which --json output and any UI render). It should drop or
-// neutralise `<`/`>` (e.g. replace them) in server text it keeps.
+// Was a bug: sanitizeServerText kept markup, so processCallbackParams put the server's
+// `<script>…` error_description verbatim into the message (which --json output and any UI
+// render). Server text kept in a message now has `<`/`>` replaced by look-alikes.
 Deno.test({
-  name: "BUG flow: script in the server's error_description is not echoed raw in the message",
-  ignore: true,
+  name: "flow: script in the server's error_description is not echoed raw in the message",
   async fn() {
     await withScenario(
       startOAuthScenario("dcr", { as: { autoApprove: "deny", errorDescription: SCRIPT } }),
@@ -439,7 +437,11 @@ Deno.test({
         try {
           const { error } = await signInVia(h, scenario.mcpUrl);
           await h.done();
-          assertClearError(error, { code: "oauth.declined", names: SERVER });
+          assertClearError(error, {
+            code: "oauth.declined",
+            names: SERVER,
+            message: /‹script›alert\(document\.cookie\)‹\/script›/,
+          });
           assertNoLeak(h.witness(error), "deny message");
         } finally {
           await h.done();
@@ -582,13 +584,10 @@ Deno.test("discovery: a PRM for another resource stops before any authorize/regi
   });
 });
 
-// BUG: lib/oauth/discovery.ts processProtectedResourceMetadata puts
-// sanitizeServerText(resource, 120) into the oauth.resource_mismatch message; the sanitizer keeps
-// markup, so a `resource` holding `<script>` is echoed raw. Server text should have `<`/`>`
-// neutralised (or the URL shown via safeUrl when it parses).
+// Was a bug: the oauth.resource_mismatch message echoed a `resource` holding `<script>` raw,
+// as the shared sanitizer kept markup.
 Deno.test({
-  name: "BUG discovery: a PRM resource holding script is not echoed raw",
-  ignore: true,
+  name: "discovery: a PRM resource holding script is not echoed raw",
   async fn() {
     await withCrafted({
       prm: () => ({ resource: `https://evil.example/${SCRIPT}`, authorization_servers: [] }),
@@ -626,7 +625,7 @@ Deno.test("discovery: a PRM naming an http authorization server off loopback is 
   });
 });
 
-const BAD_ENDPOINTS: Array<{ field: string; value: string; expect: RegExp; bug?: string }> = [
+const BAD_ENDPOINTS: Array<{ field: string; value: string; expect: RegExp }> = [
   { field: "authorization_endpoint", value: "http://example.com/authorize", expect: /https/ },
   { field: "token_endpoint", value: "http://example.com/token", expect: /https/ },
   { field: "registration_endpoint", value: "http://example.com/register", expect: /https/ },
@@ -635,11 +634,8 @@ const BAD_ENDPOINTS: Array<{ field: string; value: string; expect: RegExp; bug?:
   {
     field: "authorization_endpoint",
     value: `data:text/html,${SCRIPT}`,
-    expect: /https/,
-    // BUG: lib/oauth/http.ts safeUrl builds `${protocol}//${host}${pathname}`; for a URL with an
-    // opaque path (data:, javascript:) the path is not percent-encoded, so the refusal message
-    // of assertSecureUrl echoes `<script>…` raw. It should show only the scheme (or encode).
-    bug: "safeUrl echoes opaque paths raw",
+    // Was a bug: safeUrl echoed the opaque (not percent-encoded) path of a data: URL raw.
+    expect: /\(a data: URL\): OAuth endpoints must use https/,
   },
   { field: "token_endpoint", value: "/token", expect: /absolute/ },
   { field: "authorization_endpoint", value: "//evil.example/authorize", expect: /absolute/ },
@@ -648,7 +644,7 @@ const BAD_ENDPOINTS: Array<{ field: string; value: string; expect: RegExp; bug?:
 
 for (const bad of BAD_ENDPOINTS) {
   const name = `metadata: ${bad.field} = ${bad.value.slice(0, 40)} is refused before any request`;
-  Deno.test({ name: bad.bug ? `BUG ${name}` : name, ignore: bad.bug !== undefined }, async () => {
+  Deno.test(name, async () => {
     await withCrafted({ metadata: () => ({ [bad.field]: bad.value }) }, async (server) => {
       const h = harness();
       try {
@@ -1155,11 +1151,9 @@ const GARBAGE_CHALLENGES = [
 ];
 
 /**
- * BUG: lib/oauth/discovery.ts protectedResourceMetadataUrls does `new URL(fromChallenge, u)`
- * unguarded, so a challenge whose resource_metadata is not a URL escapes `discover` (and the
- * OAuth fetch) as a raw TypeError ("Invalid URL: 'http://['…"), not a DagentError naming the
- * toolset. It should skip the bad URL (falling back to the well-known ones) or throw
- * `oauth.invalid_metadata`.
+ * Challenges whose resource_metadata is not a URL. Was a bug: discovery resolved it unguarded
+ * and a raw TypeError ("Invalid URL: 'http://['…") escaped; now `oauth.invalid_metadata`
+ * naming the toolset, before any metadata request.
  */
 const CRASHING_CHALLENGES = [
   'Bearer resource_metadata="http://["',
@@ -1184,17 +1178,26 @@ Deno.test("challenge: WWW-Authenticate garbage never throws from the parser", ()
 
 for (const value of [...GARBAGE_CHALLENGES, ...CRASHING_CHALLENGES]) {
   if (value.includes("\u0000")) continue;
-  const bug = CRASHING_CHALLENGES.includes(value);
+  const unusableUrl = CRASHING_CHALLENGES.includes(value);
   const name = `challenge: a garbage header (${
     JSON.stringify(value.slice(0, 40))
   }) never escapes as a crash`;
-  Deno.test({ name: bug ? `BUG ${name}` : name, ignore: bug }, async () => {
+  Deno.test(name, async () => {
     await withCrafted({ challenge: () => value }, async (server) => {
       const h = harness();
       try {
         const { error } = await signInVia(h, server.mcpUrl);
-        // Either the well-known metadata carries the sign-in through, or a clear error.
-        if (error !== undefined) {
+        if (unusableUrl) {
+          assertClearError(error, {
+            code: "oauth.invalid_metadata",
+            names: SERVER,
+            hint: /resource_metadata.*operator/,
+          });
+          assertStoppedEarly(h, server);
+          const metadata = h.spy.requests.filter((r) => r.url.includes("/.well-known/"));
+          assert.deepEqual(metadata.map((r) => r.url), [], "no metadata request was made");
+        } else if (error !== undefined) {
+          // Either the well-known metadata carries the sign-in through, or a clear error.
           assertClearError(error, { code: error instanceof DagentError ? error.code : "?" });
         } else {
           assert.equal(server.issued.length, 1);

@@ -107,15 +107,38 @@ export function canonicalResourceUri(url: string | URL): string {
  * "Protected Resource Metadata Discovery"): the challenge's `resource_metadata` when given,
  * then `/.well-known/oauth-protected-resource/<path>` (when the server URL has a path), then
  * `/.well-known/oauth-protected-resource` at the root. Query and fragment are dropped.
+ * A `resource_metadata` that is not a URL (RFC 9728 §5.1 requires an absolute one) throws
+ * OAuthError `oauth.invalid_metadata` naming `server`, before any request is made.
  */
-export function protectedResourceMetadataUrls(serverUrl: string, fromChallenge?: string): string[] {
+export function protectedResourceMetadataUrls(
+  serverUrl: string,
+  fromChallenge?: string,
+  server?: string,
+): string[] {
   const u = new URL(serverUrl);
   const path = u.pathname.replace(/\/+$/, "");
   const urls: string[] = [];
-  if (fromChallenge) urls.push(new URL(fromChallenge, u).href);
+  if (fromChallenge) urls.push(challengeUrl(fromChallenge, u, server));
   if (path) urls.push(`${u.origin}/.well-known/oauth-protected-resource${path}`);
   urls.push(`${u.origin}/.well-known/oauth-protected-resource`);
   return [...new Set(urls)];
+}
+
+/** The challenge's `resource_metadata` resolved against the server URL, or `invalid_metadata`. */
+function challengeUrl(value: string, base: URL, server?: string): string {
+  try {
+    return new URL(value, base).href;
+  } catch {
+    throw oauthError(
+      "oauth.invalid_metadata",
+      `${serverLabel(server)}: its 401 challenge names a resource_metadata that is not a ` +
+        `usable URL (${sanitizeServerText(value, 80)})`,
+      {
+        server,
+        hint: "The server sent an unusable resource_metadata URL; report it to its operator.",
+      },
+    );
+  }
 }
 
 /**
@@ -268,7 +291,7 @@ export async function discover(
   const { server } = opts;
   assertSecureUrl(serverUrl, "MCP server URL", server);
   const cache = opts.cache ?? new MetadataCache();
-  const prmUrls = protectedResourceMetadataUrls(serverUrl, challenge?.resourceMetadata);
+  const prmUrls = protectedResourceMetadataUrls(serverUrl, challenge?.resourceMetadata, server);
   const fromChallenge = challenge?.resourceMetadata ? prmUrls[0] : undefined;
 
   let protectedResource: ProtectedResourceMetadata | undefined;

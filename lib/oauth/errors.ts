@@ -76,14 +76,16 @@ export function oauthError(
 const MAX_SERVER_TEXT = 200;
 
 /**
- * Makes text a server sent (an `error_description`, an `error` code) safe to show:
- * control characters become spaces, whitespace collapses, and it is cut to `max`
- * characters. Non-strings give "".
+ * Makes text a server sent (an `error_description`, an `error` code, a URL it named) safe
+ * to show: control characters become spaces, whitespace collapses, `<` and `>` become the
+ * look-alikes `‹` and `›` (so no markup survives into a message that --json output or a UI
+ * may render), and it is cut to `max` characters. Non-strings give "".
  */
 export function sanitizeServerText(text: unknown, max = MAX_SERVER_TEXT): string {
   if (typeof text !== "string") return "";
   // deno-lint-ignore no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
+    .replace(/</g, "\u2039").replace(/>/g, "\u203a")
     .replace(/\s+/g, " ").trim();
   const chars = [...clean];
   return chars.length > max ? chars.slice(0, max).join("") + "…" : clean;

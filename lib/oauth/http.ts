@@ -4,7 +4,7 @@
  * body, and reads the body with a byte cap — the seed review's "no unbounded HTTP call".
  * @module
  */
-import { OAuthError, oauthError, serverLabel } from "./errors.ts";
+import { OAuthError, oauthError, sanitizeServerText, serverLabel } from "./errors.ts";
 
 /** Options shared by every request the OAuth modules make. */
 export interface HttpOptions {
@@ -71,7 +71,7 @@ export function assertSecureUrl(url: string | URL, what: string, server?: string
   if (!ok || parsed.username || parsed.password) {
     throw oauthError(
       "oauth.insecure_endpoint",
-      `${serverLabel(server)}: refusing the ${what} ${safeUrl(parsed)}: OAuth endpoints must ` +
+      `${serverLabel(server)}: refusing the ${what} (${safeUrl(parsed)}): OAuth endpoints must ` +
         "use https (plain http is allowed only on loopback addresses)",
       { server, hint: "Use an https URL for remote.url; ask the server operator to fix metadata." },
     );
@@ -79,10 +79,17 @@ export function assertSecureUrl(url: string | URL, what: string, server?: string
   return parsed;
 }
 
-/** A URL for messages: no credentials, no query, no fragment, at most 200 chars. */
+/**
+ * A URL for messages: no credentials, no query, no fragment, at most 200 chars. A URL that
+ * is not http(s) shows only its scheme ("a data: URL"): opaque paths such as those of `data:`
+ * and `javascript:` URLs are not percent-encoded, so they could carry raw markup.
+ */
 export function safeUrl(url: string | URL): string {
   try {
     const u = typeof url === "string" ? new URL(url) : url;
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      return `a ${sanitizeServerText(u.protocol, 40)} URL`;
+    }
     const s = `${u.protocol}//${u.host}${u.pathname}`;
     return s.length > 200 ? s.slice(0, 200) + "…" : s;
   } catch {
