@@ -42,6 +42,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Verify or show a tamper-evident audit log (audit verify | audit show)",
     load: () => import("./audit.ts"),
   },
+  permissions: {
+    summary: "Print the narrowest Deno permission flags a config needs (for deno run / compile)",
+    load: () => import("./permissions.ts"),
+  },
 };
 
 function topLevelHelp(): string {
@@ -107,23 +111,48 @@ function unknownCommand(command: string): UsageError {
 
 /** Prints an error the way the CLI does and returns its exit code. */
 export function reportError(error: unknown): number {
-  if (error instanceof DagentError) {
+  // Read without failing: under narrowed --allow-env DAGENT_DEBUG may not be readable.
+  let debug: string | undefined;
+  try {
+    debug = Deno.env.get("DAGENT_DEBUG");
+  } catch { /* not allowed: no debug output */ }
+  if (
+    error instanceof DagentError && !(error.cause instanceof Deno.errors.NotCapable) &&
+    !(error.cause instanceof Deno.errors.PermissionDenied)
+  ) {
     console.error(`dagent: ${error.message}`);
     if (error.hint) console.error(`hint: ${error.hint}`);
-    if (Deno.env.get("DAGENT_DEBUG") && error.cause) console.error(error.cause);
+    if (debug && error.cause) console.error(error.cause);
     return error.exitCode;
   }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    console.error(`dagent: ${error.message}`);
-    console.error(
-      "hint: run with the permission flag named above (see 'dagent permissions CONFIG')",
-    );
-    return ExitCode.Failed;
+  // A missing Deno permission (PermissionDenied, or NotCapable when a narrowed --allow-*
+  // flag was given), thrown directly or as the cause of another error. Deno's message reads
+  // `Requires net access to "host:port", run again with the --allow-net flag`.
+  const isPermission = (e: unknown): e is Error =>
+    e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable;
+  const denied = isPermission(error)
+    ? error
+    : error instanceof Error && isPermission(error.cause)
+    ? error.cause
+    : undefined;
+  if (denied) {
+    const match = /Requires (\w+) access(?: to "([^"]*)")?, run again with the (--allow-[\w-]+)/
+      .exec(denied.message);
+    if (error instanceof DagentError) console.error(`dagent: ${error.message}`);
+    else if (match) {
+      console.error(
+        `dagent: missing permission: ${match[1]} access${match[2] ? ` to "${match[2]}"` : ""}`,
+      );
+    } else console.error(`dagent: ${denied.message.split("\n")[0]}`);
+    const flag = match ? (match[2] ? `${match[3]}=${match[2]}` : match[3]) : "the flag named above";
+    console.error(`hint: add ${flag} (see 'dagent permissions CONFIG')`);
+    if (debug) console.error(denied.stack);
+    return error instanceof DagentError ? error.exitCode : ExitCode.Failed;
   }
   console.error(
     `dagent: internal error: ${error instanceof Error ? error.message : String(error)}`,
   );
   console.error("hint: this is a bug in dagent; rerun with DAGENT_DEBUG=1 for the stack trace");
-  if (Deno.env.get("DAGENT_DEBUG") && error instanceof Error) console.error(error.stack);
+  if (debug && error instanceof Error) console.error(error.stack);
   return ExitCode.Failed;
 }
