@@ -21,6 +21,14 @@ interface CommandEntry {
 export const VERSION = "0.1.0";
 
 const COMMANDS: Record<string, CommandEntry> = {
+  run: {
+    summary: "Chat with an agent of a config (streamed answers, tool calls, sign-ins)",
+    load: () => import("./run.ts"),
+  },
+  exec: {
+    summary: "Run one turn of an agent to completion: answer on stdout, progress on stderr",
+    load: () => import("./run.ts").then((module) => ({ run: module.exec })),
+  },
   validate: {
     summary: "Check a config file and report every problem as FILE:LINE:COL",
     load: () => import("./validate.ts"),

@@ -13,6 +13,7 @@ import type {
   SignInPrompt,
 } from "../runtime/elicitation.ts";
 import { readStdinLine } from "../runtime/stdin_lines.ts";
+import type { ApprovalPrompt, ApprovalRequest } from "../runtime/approval.ts";
 
 const encoder = new TextEncoder();
 
@@ -102,7 +103,9 @@ export class TerminalElicitation implements ElicitationHandler {
     }
     this.#write("Send this answer? [Y/n/c=cancel] ");
     const confirm = (await this.#readLine())?.trim().toLowerCase();
-    if (confirm === undefined || confirm === "c" || confirm === "cancel") return { action: "cancel" };
+    if (confirm === undefined || confirm === "c" || confirm === "cancel") {
+      return { action: "cancel" };
+    }
     if (confirm === "n" || confirm === "no") return { action: "decline" };
     return { action: "accept", content };
   }
@@ -133,5 +136,41 @@ function coerce(
       return undefined;
     default:
       return text;
+  }
+}
+
+/** Asks on the terminal whether to run a tool call: once, always (this session), or no. */
+export class TerminalApprovalPrompt implements ApprovalPrompt {
+  readonly #write: (text: string) => void;
+  readonly #readLine: () => Promise<string | null>;
+
+  constructor(options: Omit<TerminalOptions, "yes"> = {}) {
+    this.#write = options.write ?? ((text) => Deno.stderr.writeSync(encoder.encode(text)));
+    this.#readLine = options.readLine ?? readStdinLine;
+  }
+
+  async ask(
+    request: ApprovalRequest,
+  ): Promise<{ answer: "once" } | { answer: "session" } | { answer: "reject"; reason?: string }> {
+    const args = JSON.stringify(request.arguments);
+    this.#write(
+      `\n${request.agent} wants to run ${request.toolset}.${request.tool} ${
+        args.length > 300 ? args.slice(0, 297) + "…" : args
+      }\n`,
+    );
+    for (;;) {
+      this.#write("Run it? [y]es / [a]lways this tool / [n]o: ");
+      const line = await this.#readLine();
+      if (line === null) return { answer: "reject", reason: "no answer (end of input)" };
+      const answer = line.trim().toLowerCase();
+      if (answer === "y" || answer === "yes" || answer === "") return { answer: "once" };
+      if (answer === "a" || answer === "always") return { answer: "session" };
+      if (answer === "n" || answer === "no") {
+        this.#write("Reason for the agent (optional): ");
+        const reason = (await this.#readLine())?.trim();
+        return { answer: "reject", ...(reason ? { reason } : {}) };
+      }
+      this.#write("Please answer y, a or n.\n");
+    }
   }
 }

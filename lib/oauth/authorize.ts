@@ -44,6 +44,27 @@ export async function authorize(
   target: OAuthTarget,
   request: AuthorizeRequest = {},
 ): Promise<StoredToken> {
+  try {
+    const token = await authorizeOnce(ctx, target, request);
+    ctx.onAuthEvent?.({
+      server: target.server,
+      issuer: token.issuer,
+      scopes: token.scopes,
+      outcome: "signed_in",
+    });
+    return token;
+  } catch (error) {
+    const declined = error instanceof OAuthError && error.code === "oauth.declined";
+    ctx.onAuthEvent?.({ server: target.server, outcome: declined ? "declined" : "failed" });
+    throw error;
+  }
+}
+
+async function authorizeOnce(
+  ctx: OAuthContext,
+  target: OAuthTarget,
+  request: AuthorizeRequest,
+): Promise<StoredToken> {
   const discovery = await discover(target.serverUrl, request.challenge, {
     ...ctx.http,
     cache: ctx.metadataCache,

@@ -22,6 +22,14 @@ export interface OAuthTarget {
   configPath?: string;
 }
 
+/** A sign-in event as the audit log records it. */
+export interface AuthEventInfo {
+  server: string;
+  issuer?: string;
+  scopes?: string[];
+  outcome: "signed_in" | "refreshed" | "declined" | "failed";
+}
+
 /** How the browser step of a sign-in is done. */
 export interface BrowserSettings {
   /** Do not open anything; ask the user to paste the final redirect address. */
@@ -54,6 +62,8 @@ export interface OAuthContext {
    * pass one whose certificate their test browser trusts.
    */
   generateCertificate?: () => Promise<{ certPem: string; keyPem: string }>;
+  /** Told about sign-ins, refreshes and declines (for the audit log); never tokens. */
+  onAuthEvent?: (event: AuthEventInfo) => void;
   /** Clock, for tests. */
   now?: () => number;
 }

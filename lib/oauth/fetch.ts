@@ -246,6 +246,12 @@ export class ServerAuth {
       refreshToken: set.refreshToken ?? token.refreshToken,
     };
     await this.#ctx.store.saveToken(this.target.serverUrl, refreshed);
+    this.#ctx.onAuthEvent?.({
+      server: this.target.server,
+      issuer: refreshed.issuer,
+      scopes: refreshed.scopes,
+      outcome: "refreshed",
+    });
     return refreshed;
   }
 
