@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/mod.ts";
 import type { ToolsetConfig } from "../config/types.ts";
-import { DagentError } from "../errors.ts";
+import type { DagentError } from "../errors.ts";
 import type { ToolInfo, Toolset } from "../mcp/types.ts";
 import { createToolset, startToolsets, toolsetNames } from "../mcp/toolsets.ts";
 import type { OAuthFetches } from "../mcp/sign_in.ts";
