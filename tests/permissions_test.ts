@@ -490,3 +490,19 @@ Deno.test("permissions --discover: the authorization server found via RFC 9728 i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("compile task: its baked-in default flags run every toolset of local.yaml", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", REPO)));
+  const words: string[] = config.tasks.compile.split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["deno", "compile"]);
+  assert.equal(words.at(-1), "main.ts");
+  const flags = words.filter((word) => word.startsWith("--allow-"));
+  assert.ok(!flags.includes("--allow-all"), "the default set is narrower than --allow-all");
+  await withLocalServers(async (env) => {
+    const run = await deno(["run", ...flags, MAIN, "mcp", "tools", LOCAL], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^local \(6 tools\)$/m);
+    assert.match(run.stdout, /^http \(6 tools\)$/m);
+    assert.match(run.stdout, /^sse \(3 tools\)$/m);
+  });
+});
