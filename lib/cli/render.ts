@@ -43,8 +43,15 @@ export function terminalRenderer(options: TerminalRendererOptions): EventSink {
   const { answer, progress, mainAgent, mode } = options;
   let depth = 0;
   let midLine = false;
+  // In `final` mode the main agent's text is held until we know whether it is the final
+  // answer (it goes to `answer` once) or commentary before tool calls (shown as progress).
+  let held = "";
   const indent = () => "  ".repeat(depth);
   const line = (text: string) => {
+    if (held) {
+      progress(indent() + dim(held.trimEnd()) + "\n");
+      held = "";
+    }
     if (midLine) progress("\n");
     midLine = false;
     progress(indent() + text + "\n");
@@ -54,10 +61,13 @@ export function terminalRenderer(options: TerminalRendererOptions): EventSink {
       case "text":
         if (event.agent === mainAgent && mode === "stream") {
           answer(event.delta);
+          midLine = !event.delta.endsWith("\n");
+        } else if (event.agent === mainAgent) {
+          held += event.delta;
         } else {
           progress(dim(event.delta));
+          midLine = !event.delta.endsWith("\n");
         }
-        midLine = !event.delta.endsWith("\n");
         break;
       case "tool_call":
         line(dim(`→ ${event.toolset}.${event.tool} ${compact(event.arguments)}`));
@@ -96,6 +106,7 @@ export function terminalRenderer(options: TerminalRendererOptions): EventSink {
       case "turn_end":
         if (event.agent !== mainAgent) break;
         if (mode === "final") {
+          held = "";
           if (midLine) progress("\n");
           answer(event.text.endsWith("\n") ? event.text : event.text + "\n");
         } else if (!event.text.endsWith("\n")) {
