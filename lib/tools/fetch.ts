@@ -260,8 +260,10 @@ function stripNoise(html: string): string {
 export function htmlToText(html: string): string {
   const text = stripNoise(html)
     .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<\/li\s*>/gi, "")
+    .replace(/<li\b[^>]*>/gi, "\n")
     .replace(
-      /<\/?(p|div|section|article|header|footer|li|tr|h[1-6]|pre|blockquote|ul|ol|table)\b[^>]*>/gi,
+      /<\/?(p|div|section|article|header|footer|tr|h[1-6]|pre|blockquote|ul|ol|table)\b[^>]*>/gi,
       "\n",
     )
     .replace(/<[^>]+>/g, "");
