@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 Deno.test("deno task demo runs every step", async () => {
   const demo = fileURLToPath(new URL("../fixtures/demo.ts", import.meta.url));
-  const env = { ...Deno.env.toObject(), NO_COLOR: "1" };
+  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
   // The demo must not depend on a real model key being present.
   delete env.OPENAI_API_KEY;
   delete env.ANTHROPIC_API_KEY;
