@@ -248,7 +248,9 @@ Deno.test("exec signs in to an OAuth-protected MCP server with --yes, then uses 
       ],
       extra,
       async ({ model, dagent, configPath }) => {
-        const outcome = await dagent(["exec", configPath, "who am I", "--yes", "--yolo"], { BROWSER });
+        const outcome = await dagent(["exec", configPath, "who am I", "--yes", "--yolo"], {
+          BROWSER,
+        });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.match(outcome.stderr, /Open this address to sign in to protected/);
         const toolMessage = messagesOf(model, 1).find((m) => m.role === "tool");
