@@ -8,7 +8,10 @@
  */
 import { createOAuthFetch, ServerAuth } from "../lib/oauth/fetch.ts";
 import { MemoryTokenStore } from "../lib/oauth/store.ts";
-import { createToolset } from "../lib/mcp/toolsets.ts";
+import { createToolset, DEFAULT_REQUEST_TIMEOUT_MS } from "../lib/mcp/toolsets.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, guardFetch } from "../lib/mcp/remote.ts";
+// @ts-types="@modelcontextprotocol/sdk/client/index"
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Toolset } from "../lib/mcp/types.ts";
 import { dagentContext } from "./harness.ts";
 import { spawnScenario } from "./oauth_server.ts";
@@ -23,6 +26,10 @@ const TARGET_P50 = 1.05;
 export interface OverheadSamples {
   dagent: number[];
   sdk: number[];
+  /** With `layers`: the SDK client on dagent's guarded fetch only (deadlines, size cap). */
+  guardOnly?: number[];
+  /** With `layers`: the SDK client on dagent's OAuth-aware fetch only. */
+  oauthOnly?: number[];
 }
 
 /** Options of {@link measureCallOverhead}. */
@@ -33,6 +40,8 @@ export interface OverheadOptions {
   block?: number;
   /** Warm-up calls per client, not counted (default 200). */
   warmup?: number;
+  /** Also time the two fetch layers alone, to tell where the overhead is. */
+  layers?: boolean;
 }
 
 /** Runs the interleaved measurement and returns every call's latency. */
@@ -42,7 +51,8 @@ export async function measureCallOverhead(options: OverheadOptions = {}): Promis
   const warmup = options.warmup ?? 200;
   const server = await spawnScenario("dcr");
   let toolset: Toolset | undefined;
-  let raw: Awaited<ReturnType<typeof connectRawSdkClient>> | undefined;
+  let raw: Client | undefined;
+  const extra: Client[] = [];
   try {
     const store = new MemoryTokenStore();
     const auth = new ServerAuth(dagentContext(store), { serverUrl: server.mcpUrl, server: "dcr" });
@@ -54,34 +64,50 @@ export async function measureCallOverhead(options: OverheadOptions = {}): Promis
     const token = await store.loadToken(server.mcpUrl);
     if (!token) throw new Error("call overhead: the sign-in stored no token");
     raw = await connectRawSdkClient(server.mcpUrl, token.accessToken);
+    if (options.layers) {
+      const guarded = guardFetch(fetch, {
+        name: "dcr",
+        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+        maxBytes: DEFAULT_MAX_RESPONSE_BYTES,
+      });
+      extra.push(await connectRawSdkClient(server.mcpUrl, token.accessToken, guarded));
+      extra.push(await connectRawSdkClient(server.mcpUrl, undefined, createOAuthFetch(auth)));
+    }
 
     const args = { text: "hello" };
     const viaDagent = toolset;
-    const viaSdk = raw;
-    const dagentCall = async () => {
-      const result = await viaDagent.callTool("echo", args);
-      if (result.isError) throw new Error("call overhead: dagent's echo failed");
-    };
-    const sdkCall = async () => {
-      const result = await viaSdk.callTool({ name: "echo", arguments: args });
+    const sdkCall = (client: Client) => async () => {
+      const result = await client.callTool({ name: "echo", arguments: args });
       if (result.isError) throw new Error("call overhead: the SDK's echo failed");
     };
-    await timeCalls(dagentCall, warmup);
-    await timeCalls(sdkCall, warmup);
+    const clients: Array<[keyof OverheadSamples, () => Promise<void>]> = [
+      ["dagent", async () => {
+        const result = await viaDagent.callTool("echo", args);
+        if (result.isError) throw new Error("call overhead: dagent's echo failed");
+      }],
+      ["sdk", sdkCall(raw)],
+      ...(extra.length
+        ? [["guardOnly", sdkCall(extra[0])], ["oauthOnly", sdkCall(extra[1])]] as Array<
+          [keyof OverheadSamples, () => Promise<void>]
+        >
+        : []),
+    ];
     const samples: OverheadSamples = { dagent: [], sdk: [] };
-    for (let done = 0; done < calls; done += block) {
+    for (const [key, call] of clients) {
+      await timeCalls(call, warmup);
+      samples[key] = [];
+    }
+    for (let done = 0, round = 0; done < calls; done += block, round++) {
       const n = Math.min(block, calls - done);
-      // Alternate which client goes first, so neither always follows the other.
-      if ((done / block) % 2 === 0) {
-        samples.dagent.push(...await timeCalls(dagentCall, n));
-        samples.sdk.push(...await timeCalls(sdkCall, n));
-      } else {
-        samples.sdk.push(...await timeCalls(sdkCall, n));
-        samples.dagent.push(...await timeCalls(dagentCall, n));
+      // Rotate which client goes first, so none always follows another.
+      for (let i = 0; i < clients.length; i++) {
+        const [key, call] = clients[(i + round) % clients.length];
+        samples[key]!.push(...await timeCalls(call, n));
       }
     }
     return samples;
   } finally {
+    for (const client of extra) await client.close();
     await raw?.close();
     await toolset?.stop();
     await server.close();
@@ -100,15 +126,25 @@ async function timeCalls(call: () => Promise<void>, count: number): Promise<numb
 
 /** Runs {@link measureCallOverhead}; the figure is dagent's p50 and p99 over the SDK's. */
 export async function runCallOverheadBench(options: OverheadOptions = {}): Promise<BenchResult> {
-  const { dagent, sdk } = await measureCallOverhead(options);
-  const p50 = percentile(dagent, 50) / percentile(sdk, 50);
+  const { dagent, sdk, guardOnly, oauthOnly } = await measureCallOverhead({
+    layers: true,
+    ...options,
+  });
+  const base = percentile(sdk, 50);
+  const p50 = percentile(dagent, 50) / base;
   const p99 = percentile(dagent, 99) / percentile(sdk, 99);
-  const micros = Math.round((percentile(dagent, 50) - percentile(sdk, 50)) * 1000);
+  const added = (samples: number[]) => {
+    const micros = Math.round((percentile(samples, 50) - base) * 1000);
+    return `${micros >= 0 ? "+" : ""}${micros} µs`;
+  };
+  const layers = guardOnly && oauthOnly
+    ? `; alone: guarded fetch ${added(guardOnly)}, OAuth fetch ${added(oauthOnly)}`
+    : "";
   return {
     name: `per-call overhead (${dagent.length} calls)`,
     figure: `p50 ${ratio(p50)}, p99 ${ratio(p99)}`,
     target: `p50 ≤ ${TARGET_P50}x`,
     ok: p50 <= TARGET_P50,
-    note: `p50 ${percentile(sdk, 50).toFixed(2)} ms raw SDK, ${micros >= 0 ? "+" : ""}${micros} µs`,
+    note: `raw SDK p50 ${base.toFixed(2)} ms, dagent ${added(dagent)}${layers}`,
   };
 }

@@ -167,13 +167,20 @@ export async function connectSdkClient(
   return client;
 }
 
-/** Connects the SDK's client with a fixed `Authorization` header and no OAuth at all. */
-export async function connectRawSdkClient(url: string, accessToken: string): Promise<Client> {
+/**
+ * Connects the SDK's client without its OAuth: a fixed bearer token (when given) in
+ * `requestInit` headers, and optionally a `fetch` of the caller's and more headers.
+ */
+export async function connectRawSdkClient(
+  url: string,
+  accessToken?: string,
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>,
+  headers: Record<string, string> = {},
+): Promise<Client> {
   const client = new Client(CLIENT_INFO);
+  const all = accessToken ? { ...headers, authorization: `Bearer ${accessToken}` } : headers;
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), {
-      requestInit: { headers: { authorization: `Bearer ${accessToken}` } },
-    }),
+    new StreamableHTTPClientTransport(new URL(url), { fetch, requestInit: { headers: all } }),
   );
   return client;
 }
