@@ -412,19 +412,9 @@ Deno.test("permissions e2e: dropping one printed entry gives a hint naming the f
   });
 });
 
-/**
- * The whole local.yaml (stdio, Streamable HTTP and SSE servers) under the printed flags.
- * Known blocker, outside this module: configDir() (lib/oauth/paths.ts), openBrowser()
- * (lib/oauth/browser.ts) and auditDataDir() (lib/audit/keys.ts) call Deno.env.toObject(),
- * which Deno allows only with an unrestricted --allow-env. The test turns itself on once
- * paths.ts reads its variables one by one.
- */
-const storeReadsWholeEnv = (await Deno.readTextFile(new URL("lib/oauth/paths.ts", REPO)))
-  .includes("Deno.env.toObject()");
-
+/** The whole local.yaml (stdio, Streamable HTTP and SSE servers) under the printed flags. */
 Deno.test({
   name: "permissions e2e: mcp tools on every toolset of local.yaml under the printed flags",
-  ignore: storeReadsWholeEnv,
   fn: async () => {
     await withLocalServers(async (env) => {
       const flags = await printedFlags([LOCAL, "--discover"], env);

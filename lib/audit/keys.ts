@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import { DagentError, ExitCode } from "../errors.ts";
+import { readEnv } from "../env.ts";
 
 /** A loaded key pair. */
 export interface AuditKeyPair {
@@ -43,8 +44,14 @@ const IS_POSIX = Deno.build.os !== "windows";
  * `~/.local/share/dagent` elsewhere. Nothing is created here.
  */
 export function auditDataDir(opts: DataDirOptions = {}): string {
-  const env = opts.env ?? Deno.env.toObject();
   const platform = opts.platform ?? Deno.build.os;
+  const env = opts.env ??
+    readEnv([
+      "DAGENT_HOME",
+      "XDG_DATA_HOME",
+      "HOME",
+      ...(platform === "windows" ? ["LOCALAPPDATA", "USERPROFILE"] : []),
+    ]);
   if (env.DAGENT_HOME) return env.DAGENT_HOME;
   const xdg = env.XDG_DATA_HOME;
   if (xdg && (platform === "windows" ? /^([A-Za-z]:[\\/]|\\\\)/.test(xdg) : xdg.startsWith("/"))) {

@@ -28,6 +28,7 @@ import { discover } from "../oauth/discovery.ts";
 import { bearerChallenge } from "../oauth/www_authenticate.ts";
 import { probeRequest } from "../mcp/auth_probe.ts";
 import { expectPositionals, type FlagSpecs, parseFlags, renderHelp } from "./args.ts";
+import { readEnv } from "../env.ts";
 
 const USAGE = "dagent permissions CONFIG [--agent A] [--format command|flags|json] [--discover]";
 
@@ -253,19 +254,6 @@ function configEnvironment(
     }
   }
   return { env, unset };
-}
-
-/** Reads `names` one by one, so a narrowed --allow-env is enough (toObject needs all). */
-function readEnv(names: string[]): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of names) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch {
-      env[name] = undefined;
-    }
-  }
-  return env;
 }
 
 /** True when `program` is an executable file in a PATH directory (always true on Windows). */

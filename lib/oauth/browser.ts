@@ -4,6 +4,7 @@
  * always prints the URL as well, so a failure here only costs a click.
  * @module
  */
+import { readEnv } from "../env.ts";
 
 /** Options of {@link openBrowser}. */
 export interface OpenBrowserOptions {
@@ -83,7 +84,7 @@ export function openBrowser(
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return Promise.resolve({ opened: false, reason: "only http(s) addresses are opened" });
   }
-  const env = opts.env ?? Deno.env.toObject();
+  const env = opts.env ?? readEnv(["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"]);
   const choice = browserCommand(parsed.href, env, opts.platform ?? Deno.build.os);
   if ("reason" in choice) return Promise.resolve({ opened: false, reason: choice.reason });
   try {

@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { DagentError } from "../errors.ts";
+import { readEnv } from "../env.ts";
 
 /** Inputs of {@link configDir}; each defaults to the running process's. */
 export interface ConfigDirOptions {
@@ -20,8 +21,14 @@ export interface ConfigDirOptions {
  * Nothing is created here.
  */
 export function configDir(opts: ConfigDirOptions = {}): string {
-  const env = opts.env ?? Deno.env.toObject();
   const platform = opts.platform ?? Deno.build.os;
+  const env = opts.env ??
+    readEnv([
+      "DAGENT_HOME",
+      "XDG_CONFIG_HOME",
+      "HOME",
+      ...(platform === "windows" ? ["APPDATA", "USERPROFILE"] : []),
+    ]);
   if (env.DAGENT_HOME) return env.DAGENT_HOME;
   const xdg = env.XDG_CONFIG_HOME;
   if (xdg && isAbsolute(xdg, platform)) return join(xdg, "dagent");
