@@ -468,3 +468,55 @@ Deno.test("a dynamic registration is reused on the next sign-in although the por
     await scenario.close();
   }
 });
+
+Deno.test("same-origin redirects: 307 keeps method, body and token; 303 becomes a GET", async () => {
+  const seen: Array<{ path: string; method: string; body: string; auth: string | null }> = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    seen.push({
+      path,
+      method: req.method,
+      body: await req.text(),
+      auth: req.headers.get("authorization"),
+    });
+    if (path === "/old") return new Response(null, { status: 307, headers: { location: "/new" } });
+    if (path === "/see-other") {
+      return new Response(null, { status: 303, headers: { location: "/new" } });
+    }
+    return new Response("ok");
+  });
+  const serverUrl = `http://127.0.0.1:${server.addr.port}/old`;
+  const store = new MemoryTokenStore();
+  await store.saveToken(serverUrl, {
+    accessToken: "token-for-this-origin",
+    tokenType: "Bearer",
+    scopes: [],
+    issuer: "http://127.0.0.1/issuer",
+    tokenEndpoint: "http://127.0.0.1/token",
+    tokenEndpointAuthMethod: "none",
+    clientId: "c",
+    resource: serverUrl,
+  });
+  try {
+    const oauthFetch = createOAuthFetch(
+      new ServerAuth(harness({ store }).ctx, { serverUrl, server: "moved" }),
+    );
+    const stream = new Response("streamed body").body!;
+    for (const [path, body] of [["/old", "string body"], ["/see-other", stream]] as const) {
+      const response = await oauthFetch(`http://127.0.0.1:${server.addr.port}${path}`, {
+        method: "POST",
+        body,
+      });
+      assert.equal(await response.text(), "ok");
+    }
+    assert.deepEqual(seen.map(({ path, method, body }) => [path, method, body]), [
+      ["/old", "POST", "string body"],
+      ["/new", "POST", "string body"],
+      ["/see-other", "POST", "streamed body"],
+      ["/new", "GET", ""],
+    ]);
+    assert.ok(seen.every((entry) => entry.auth === "Bearer token-for-this-origin"));
+  } finally {
+    await server.shutdown();
+  }
+});

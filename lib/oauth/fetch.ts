@@ -288,17 +288,18 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): FetchLike {
   const origin = new URL(auth.target.serverUrl).origin;
   return async (input, init) => {
-    const original = new Request(input, init);
+    const url = input instanceof Request ? input.url : String(input);
     // The token belongs to the MCP server's origin only; anything else goes out untouched.
-    if (new URL(original.url).origin !== origin) return await base(original);
+    if (new URL(url).origin !== origin) return await base(input, init);
     if (auth.declined) throw declinedError(auth.target);
+    const request = await replayable(input, init);
 
     let token = await auth.currentToken();
     // 401 handling: first refresh when possible, then a full sign-in, then give up.
     let unauthorized = 0;
     let stepUps = 0;
     for (;;) {
-      const response = await sendWithToken(base, original.clone(), token, auth.target);
+      const response = await sendWithToken(base, request, token, auth.target);
       if (response.status === 401) {
         const challenge = bearerChallenge(response);
         await response.body?.cancel();
@@ -343,25 +344,61 @@ export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): Fet
   };
 }
 
+/** A request reduced to what can be sent again (after a sign-in, a refresh, a redirect). */
+interface Replayable {
+  url: string;
+  init: RequestInit;
+}
+
+/**
+ * Normalizes a fetch call once: the MCP SDK's calls (a URL and a string body) are used as
+ * they are; anything with a one-shot body (a stream, a `Request`) is buffered, so each
+ * retry needs no `Request` copies.
+ */
+async function replayable(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): Promise<Replayable> {
+  const body = init?.body;
+  if (
+    !(input instanceof Request) &&
+    (body === undefined || body === null || typeof body === "string" ||
+      body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body) ||
+      body instanceof Blob)
+  ) {
+    return { url: String(input), init: init ?? {} };
+  }
+  const request = new Request(input, init);
+  return {
+    url: request.url,
+    init: {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ? await request.arrayBuffer() : undefined,
+      signal: request.signal,
+    },
+  };
+}
+
 /**
  * Sends `request` with the bearer token, following same-origin redirects itself so the
  * token never rides a redirect to another origin.
  */
 async function sendWithToken(
   base: FetchLike,
-  request: Request,
+  request: Replayable,
   token: StoredToken | undefined,
   target: OAuthTarget,
 ): Promise<Response> {
   const origin = new URL(target.serverUrl).origin;
-  let current = request;
+  let { url, init } = request;
   for (let hop = 0;; hop++) {
-    const headers = new Headers(current.headers);
+    const headers = new Headers(init.headers);
     if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
-    const response = await base(new Request(current.clone(), { headers, redirect: "manual" }));
+    const response = await base(url, { ...init, headers, redirect: "manual" });
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location) return response;
-    const next = new URL(location, current.url);
+    const next = new URL(location, url);
     await response.body?.cancel();
     if (next.origin !== origin) {
       throw new OAuthError(
@@ -385,8 +422,9 @@ async function sendWithToken(
       );
     }
     // 307/308 keep method and body; 301/302/303 become a GET without body (Fetch spec).
-    current = response.status === 307 || response.status === 308
-      ? new Request(next, current)
-      : new Request(next, { method: "GET", headers: current.headers });
+    if (response.status !== 307 && response.status !== 308) {
+      init = { method: "GET", headers: init.headers, signal: init.signal };
+    }
+    url = next.href;
   }
 }
