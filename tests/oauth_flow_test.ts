@@ -520,3 +520,120 @@ Deno.test("same-origin redirects: 307 keeps method, body and token; 303 becomes 
     await server.shutdown();
   }
 });
+
+Deno.test("client_credentials with a client secret: no prompt, no browser, a token for the resource", async () => {
+  const scenario = startOAuthScenario("dcr", {
+    as: {
+      dcr: false,
+      clientCredentials: true,
+      preRegistered: [{
+        clientId: "robot",
+        clientSecret: "s3cret",
+        authMethod: "client_secret_basic",
+      }],
+    },
+  });
+  try {
+    const { ctx, elicitation, opened } = harness();
+    const target = targetFor(scenario, {
+      oauth: { clientId: "robot", clientSecret: "s3cret", grantType: "client_credentials" },
+    });
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    assert.equal((await whoami(client)).clientId, "robot");
+    await client.close();
+    assert.equal(elicitation.signInPrompts.length, 0);
+    assert.equal(opened.length, 0);
+    assert.equal(scenario.as.log.countKind("token", "client_credentials"), 1);
+    assert.equal(scenario.as.log.countKind("authorize"), 0);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("client_credentials with private_key_jwt (ES256 key from a PEM file)", async () => {
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const pem = `-----BEGIN PRIVATE KEY-----\n${
+    btoa(String.fromCharCode(...pkcs8)).replace(/.{64}/g, "$&\n")
+  }\n-----END PRIVATE KEY-----\n`;
+  const dir = await Deno.makeTempDir({ prefix: "dagent-jwt-" });
+  const keyFile = `${dir}/key.pem`;
+  await Deno.writeTextFile(keyFile, pem, { mode: 0o600 });
+  const scenario = startOAuthScenario("dcr", {
+    as: {
+      dcr: false,
+      clientCredentials: true,
+      authMethods: ["private_key_jwt"],
+      preRegistered: [{
+        clientId: "signer",
+        authMethod: "private_key_jwt",
+        publicKey: keys.publicKey,
+      }],
+    },
+  });
+  try {
+    const { ctx } = harness();
+    const target = targetFor(scenario, {
+      oauth: { clientId: "signer", privateKeyFile: keyFile, grantType: "client_credentials" },
+    });
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    assert.equal((await whoami(client)).clientId, "signer");
+    await client.close();
+  } finally {
+    await scenario.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("callbackRedirectURL is sent as redirect_uri while the listener stays on loopback", async () => {
+  const scenario = startOAuthScenario("dcr", { as: { issParameter: false } });
+  try {
+    const tunnel = "https://tunnel.example/dagent/callback";
+    let pastedFrom = "";
+    const elicitation = new ScriptedElicitation({
+      redirects: [async ({ authorizationUrl }) => {
+        // The provider sends the browser to the tunnel, which forwards to the loopback port;
+        // here the user pastes the address the browser ended on.
+        pastedFrom = await captureRedirect(authorizationUrl);
+        return pastedFrom;
+      }],
+    });
+    const ctx = createOAuthContext({
+      store: new MemoryTokenStore(),
+      elicitation,
+      browser: { noBrowser: true },
+    });
+    const target = targetFor(scenario, { oauth: { callbackRedirectURL: tunnel } });
+    const client = await connect(scenario.mcpUrl, createOAuthFetch(new ServerAuth(ctx, target)));
+    await whoami(client);
+    await client.close();
+    assert.ok(pastedFrom.startsWith(tunnel + "?"), pastedFrom);
+  } finally {
+    await scenario.close();
+  }
+});
+
+Deno.test("a stored token is not reused when the configured scopes grew", async () => {
+  const scenario = startOAuthScenario("dcr");
+  const store = new MemoryTokenStore();
+  try {
+    const first = harness({ store });
+    await new ServerAuth(first.ctx, targetFor(scenario, { oauth: { scopes: ["mcp:read"] } }))
+      .login();
+    const same = new ServerAuth(
+      harness({ store }).ctx,
+      targetFor(scenario, { oauth: { scopes: ["mcp:read"] } }),
+    );
+    assert.ok(await same.currentToken(), "same scopes: the stored token is used");
+    const grown = new ServerAuth(
+      harness({ store }).ctx,
+      targetFor(scenario, { oauth: { scopes: ["mcp:read", "mcp:write"] } }),
+    );
+    assert.equal(await grown.currentToken(), undefined, "more scopes: sign in again");
+  } finally {
+    await scenario.close();
+  }
+});
