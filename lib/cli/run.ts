@@ -167,8 +167,6 @@ async function runChat(args: string[]): Promise<number> {
       } catch (error) {
         failed = true;
         reportTurnError(error, sink);
-        // The turn is over; drop its unanswered tail so the conversation stays valid.
-        trimUnfinished(session);
       } finally {
         controller = undefined;
       }
@@ -302,23 +300,6 @@ function reportTurnError(error: unknown, sink: EventSink): number {
   sink(event);
   if (Deno.env.get("DAGENT_DEBUG") && error instanceof Error) console.error(error.stack);
   return failure.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.Failed;
-}
-
-/** Removes a trailing assistant message whose tool calls never got results. */
-function trimUnfinished(session: Session): void {
-  const answered = new Set(
-    session.messages.flatMap((m) => m.role === "tool" ? [m.toolCallId] : []),
-  );
-  while (session.messages.length) {
-    const last = session.messages[session.messages.length - 1];
-    const unanswered = last.role === "assistant" &&
-      (last.toolCalls ?? []).some((call) => !answered.has(call.id));
-    if (last.role === "user" || unanswered) {
-      session.messages.pop();
-      continue;
-    }
-    break;
-  }
 }
 
 function agentFlag(value: unknown, loaded: LoadedConfig): string {

@@ -89,9 +89,22 @@ export class Runtime {
 
   /**
    * Runs one turn: `message` from the user to `session`'s agent, until the agent answers
-   * without tool calls. Returns the final answer (also emitted as `turn_end`).
+   * without tool calls. Returns the final answer (also emitted as `turn_end`). On failure
+   * the session is rolled back to where it was before the turn.
    */
   async runTurn(session: Session, message: string, signal?: AbortSignal): Promise<string> {
+    // A turn that fails or is interrupted leaves the conversation as it was before it, so
+    // the next message starts from a valid history (no tool calls without results).
+    const before = session.messages.length;
+    try {
+      return await this.#turn(session, message, signal);
+    } catch (error) {
+      session.messages.length = before;
+      throw error;
+    }
+  }
+
+  async #turn(session: Session, message: string, signal?: AbortSignal): Promise<string> {
     const { onEvent } = this.#options;
     const agent = session.agent;
     const config = this.agentConfig(agent);
