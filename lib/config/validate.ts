@@ -3,10 +3,15 @@
  * truth) run through ajv, then the semantic checks a schema cannot express
  * (references between agents and models, cycles, OAuth combinations). Problems are
  * reported by path; the loader turns paths into `LINE:COL`.
+ *
+ * The schema is compiled ahead of time (schema/generate_validator.ts, ajv standalone
+ * code) into schema_validator.generated.js, so start-up neither imports ajv nor
+ * compiles the schema; only ajv's types are imported here.
  * @module
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import schema from "../../schema/agent-schema.json" with { type: "json" };
+import { validate as generatedValidate } from "./schema_validator.generated.js";
 import { nearest } from "../suggest.ts";
 
 /** A path into the config: map keys and sequence indexes. */
@@ -32,30 +37,14 @@ export const configSchema: Record<string, unknown> = schema;
 /** Providers dagent talks to without a `base_url`. */
 export const BUILTIN_PROVIDERS = ["openai", "anthropic", "dmr", "ollama"] as const;
 
-type Validator = ValidateFunction;
-let compiled: Validator | undefined;
-
-function validator(): Validator {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-  // ajv ships no formats; `uri` is the only one the schema uses.
-  ajv.addFormat("uri", (value: string) => /^[a-z][a-z0-9+.-]*:/i.test(value) && canParse(value));
-  compiled = ajv.compile(schema);
-  return compiled;
-}
-
-function canParse(url: string): boolean {
-  try {
-    new URL(url);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/**
+ * The precompiled schema (options allErrors, verbose, strict): it sets `errors` to ajv's
+ * usual error objects, each with `data` and `parentSchema`.
+ */
+const validate = generatedValidate as unknown as ValidateFunction;
 
 /** Validates `data` against the config schema; returns every violation. */
 export function validateSchema(data: unknown, options: SchemaCheckOptions = {}): PathProblem[] {
-  const validate = validator();
   if (validate(data)) return [];
   const problems: PathProblem[] = [];
   for (const error of validate.errors ?? []) {
