@@ -14,7 +14,10 @@ export interface CommandModule {
 
 interface CommandEntry {
   summary: string;
-  load: () => Promise<CommandModule>;
+  /** The command's module, relative to this file. */
+  module: string;
+  /** The module's export that runs the command (default `run`). */
+  entry?: "run" | "exec";
 }
 
 /** dagent's version, printed by `dagent version`. */
@@ -23,38 +26,51 @@ export const VERSION = "0.1.0";
 const COMMANDS: Record<string, CommandEntry> = {
   run: {
     summary: "Chat with an agent of a config (streamed answers, tool calls, sign-ins)",
-    load: () => import("./run.ts"),
+    module: "./run.ts",
   },
   exec: {
     summary: "Run one turn of an agent to completion: answer on stdout, progress on stderr",
-    load: () => import("./run.ts").then((module) => ({ run: module.exec })),
+    module: "./run.ts",
+    entry: "exec",
   },
   validate: {
     summary: "Check a config file and report every problem as FILE:LINE:COL",
-    load: () => import("./validate.ts"),
+    module: "./validate.ts",
   },
   schema: {
     summary: "Print the config JSON Schema (for editors and CI)",
-    load: () => import("./schema.ts"),
+    module: "./schema.ts",
   },
   auth: {
     summary:
       "Sign in to a config's remote MCP servers ahead of time (auth login | status | logout)",
-    load: () => import("./auth.ts"),
+    module: "./auth.ts",
   },
   mcp: {
     summary: "List or call the tools of a config's MCP servers (mcp tools | mcp call)",
-    load: () => import("./mcp.ts"),
+    module: "./mcp.ts",
   },
   audit: {
     summary: "Verify or show a tamper-evident audit log (audit verify | audit show)",
-    load: () => import("./audit.ts"),
+    module: "./audit.ts",
   },
   permissions: {
     summary: "Print the narrowest Deno permission flags a config needs (for deno run / compile)",
-    load: () => import("./permissions.ts"),
+    module: "./permissions.ts",
   },
 };
+
+/**
+ * Loads a command's module. The specifier is computed on purpose: a literal `import("./x.ts")`
+ * is analysed ahead of time, so Deno would load every command's dependencies (the MCP SDK,
+ * ajv, yaml) even for `dagent --help`. `deno compile` therefore needs `--include lib/cli`
+ * (the compile task has it).
+ */
+async function loadCommand(entry: CommandEntry): Promise<CommandModule> {
+  const specifier = new URL(entry.module, import.meta.url).href;
+  const module = await import(specifier);
+  return { run: module[entry.entry ?? "run"] };
+}
 
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 7) + 2;
@@ -90,7 +106,7 @@ async function dispatch(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     if (command === "help" && rest[0] && COMMANDS[rest[0]]) {
-      return (await COMMANDS[rest[0]].load()).run(["--help"]);
+      return (await loadCommand(COMMANDS[rest[0]])).run(["--help"]);
     }
     if (command === "help" && rest[0]) throw unknownCommand(rest[0]);
     console.log(topLevelHelp());
@@ -102,7 +118,7 @@ async function dispatch(args: string[]): Promise<number> {
   }
   const entry = COMMANDS[command];
   if (!entry) throw unknownCommand(command);
-  const module = await entry.load();
+  const module = await loadCommand(entry);
   return await module.run(rest);
 }
 

@@ -129,6 +129,8 @@ export async function run(args: string[]): Promise<number> {
     platform,
     env,
     cwd: Deno.cwd(),
+    // The dispatcher (lib/cli/main.ts) loads command modules on demand (start-up speed).
+    programDir: fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, ""),
     configDir: tryDir(() => configDir({ env, platform })),
     auditDataDir: tryDir(() => auditDataDir({ env, platform })),
     discovered: discovered?.results,

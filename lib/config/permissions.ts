@@ -63,6 +63,12 @@ export interface PermissionInputs {
   configDir?: string;
   /** The audit data directory (`auditDataDir()`: key file, default log dir). */
   auditDataDir?: string;
+  /**
+   * dagent's own program directory (where main.ts is): the dispatcher imports each
+   * command's modules on demand, and under `deno run` such imports need read access to the
+   * program's files. Undefined: not needed (a compiled binary embeds them).
+   */
+  programDir?: string;
   /** Discovery results by remote server URL, from `--discover`. */
   discovered?: Record<string, DiscoveredServer>;
   /**
@@ -127,6 +133,7 @@ export function computePermissions(inputs: PermissionInputs): PermissionSet {
   const net = new Set<string>();
   const run = new Set<string>();
   const read = new Set<string>([inputs.configPath]);
+  if (inputs.programDir) read.add(inputs.programDir);
   const write = new Set<string>();
   const envNames = new Set<string>([...ALWAYS_ENV, ...referencedEnvNames(inputs.rawText)]);
   const discoveredAtRunTime = new Set<string>();
