@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { type CliRun, runDagent } from "./helpers/cli.ts";
 import { joinLines, otherKey, writeLog, type WrittenLog } from "./audit_helpers.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `deno run --allow-all main.ts ...args` as a user would, with DAGENT_HOME set. */
-async function dagent(args: string[], home: string): Promise<Result> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    env: { DAGENT_HOME: home, NO_COLOR: "1", TZ: "UTC" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+/** Runs `dagent ...args` as a user would, with DAGENT_HOME set. */
+function dagent(args: string[], home: string): Promise<CliRun> {
+  return runDagent(args, { env: { DAGENT_HOME: home, TZ: "UTC" } });
 }
 
 async function withLog(fn: (log: WrittenLog) => Promise<void>): Promise<void> {

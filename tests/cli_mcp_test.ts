@@ -5,25 +5,12 @@
 import assert from "node:assert/strict";
 import { type RunningServer, startHttpServer } from "../fixtures/mcp/http_server.ts";
 import { startSseServer } from "../fixtures/mcp/sse_server.ts";
+import { type CliRun, runDagent } from "./helpers/cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const LOCAL = new URL("../fixtures/examples/local.yaml", import.meta.url).pathname;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function dagent(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+function dagent(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runDagent(args, { env });
 }
 
 /** Starts the HTTP and SSE fixtures and hands `body` the env that points local.yaml at them. */

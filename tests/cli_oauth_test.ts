@@ -4,12 +4,12 @@
  * Slack-like server (no DCR, issuer with a path, HTTPS callback).
  */
 import assert from "node:assert/strict";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 import { captureRedirect, startOAuthScenario } from "../fixtures/oauth/mod.ts";
 import type { OAuthScenario } from "../fixtures/oauth/mod.ts";
+import { type CliRun, MAIN, runDagent } from "./helpers/cli.ts";
 
-const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
-const BROWSER_SCRIPT = fromFileUrl(new URL("../fixtures/oauth/browser_cli.ts", import.meta.url));
+const BROWSER_SCRIPT = fileURLToPath(new URL("../fixtures/oauth/browser_cli.ts", import.meta.url));
 const BROWSER =
   `${Deno.execPath()} run --allow-net --unsafely-ignore-certificate-errors=127.0.0.1 ${BROWSER_SCRIPT}`;
 
@@ -62,26 +62,8 @@ async function setup(): Promise<Setup> {
   };
 }
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function dagent(setup: Setup, args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    env: { ...setup.env, ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  } satisfies Outcome;
+function dagent(setup: Setup, args: string[], env: Record<string, string> = {}) {
+  return runDagent(args, { env: { ...setup.env, ...env } });
 }
 
 /** Requests other than MCP calls: discovery, token, authorize… */
@@ -100,7 +82,7 @@ async function storedAccessToken(setup: Setup): Promise<string> {
   return tokens[0].accessToken;
 }
 
-function assertNoSecrets(outcome: Outcome, secrets: string[]): void {
+function assertNoSecrets(outcome: CliRun, secrets: string[]): void {
   for (const secret of secrets) {
     assert.ok(!outcome.stdout.includes(secret), "a secret reached stdout");
     assert.ok(!outcome.stderr.includes(secret), "a secret reached stderr");

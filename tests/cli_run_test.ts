@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { startScriptedModelServer } from "../fixtures/models/scripted_server.ts";
 import type { ScriptedServer, ScriptedTurn } from "../fixtures/models/scripted_server.ts";
 import { startOAuthScenario } from "../fixtures/oauth/mod.ts";
+import { type CliRun, MAIN, runDagent } from "./helpers/cli.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const STDIO_SERVER = fileURLToPath(new URL("../fixtures/mcp/stdio_server.ts", import.meta.url));
 const BROWSER = `${Deno.execPath()} run --allow-net ${
   fileURLToPath(new URL("../fixtures/oauth/browser_cli.ts", import.meta.url))
@@ -49,18 +49,12 @@ ${extra}
 `;
 }
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 async function withRun(
   script: ScriptedTurn[],
   extraConfig: string,
   run: (ctx: {
     model: ScriptedServer;
-    dagent: (args: string[], env?: Record<string, string>) => Promise<Outcome>;
+    dagent: (args: string[], env?: Record<string, string>) => Promise<CliRun>;
     configPath: string;
     home: string;
   }) => Promise<void>,
@@ -69,28 +63,16 @@ async function withRun(
   const home = await Deno.makeTempDir({ prefix: "dagent-run-" });
   const configPath = `${home}/agent.yaml`;
   await Deno.writeTextFile(configPath, config(extraConfig));
-  const dagent = async (args: string[], env: Record<string, string> = {}) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, ...args],
+  const dagent = (args: string[], env: Record<string, string> = {}) =>
+    runDagent(args, {
       env: {
         MODEL_URL: model.openaiBaseUrl,
         TEST_MODEL_KEY: KEY,
         DAGENT_HOME: `${home}/dagent`,
         DAGENT_KEYCHAIN: "off",
-        NO_COLOR: "1",
         ...env,
       },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
-  };
+    });
   try {
     await run({ model, dagent, configPath, home });
   } finally {

@@ -3,30 +3,16 @@
  * `deno run --allow-all main.ts`, checked on stdout, stderr and exit code.
  */
 import assert from "node:assert/strict";
+import { type CliRun, runDagent } from "./helpers/cli.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function dagent(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "main.ts", ...args],
-    cwd: REPO,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+function dagent(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runDagent(args, { env, cwd: REPO });
 }
 
 /** No stack trace nor internal-error report may reach the user. */
-function assertNoStackTrace(run: Run): void {
+function assertNoStackTrace(run: CliRun): void {
   const all = run.stdout + run.stderr;
   assert.doesNotMatch(all, /^\s+at .+:\d+:\d+\)?$/m, all);
   assert.doesNotMatch(all, /internal error|Uncaught/, all);
