@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { DagentError } from "../lib/errors.ts";
 import {
   checkCallbackParams,
-  constantTimeEqual,
   escapeHtml,
   parseRedirectInput,
   startCallbackServer,
 } from "../lib/oauth/callback.ts";
 import { generateSelfSignedCertificate } from "../lib/oauth/cert.ts";
+import { constantTimeEqual } from "../lib/oauth/pkce.ts";
 import { browserCommand, openBrowser } from "../lib/oauth/browser.ts";
 
 const STATE = "s-" + crypto.randomUUID();

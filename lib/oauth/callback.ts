@@ -8,6 +8,7 @@
  */
 
 import { DagentError } from "../errors.ts";
+import { constantTimeEqual } from "./pkce.ts";
 
 /** Options of {@link startCallbackServer}. */
 export interface CallbackServerOptions {
@@ -282,16 +283,6 @@ const HTML_ESCAPES: Record<string, string> = {
   '"': "&quot;",
   "'": "&#39;",
 };
-
-/** Compares two strings in time independent of where they differ. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  const length = Math.max(x.length, y.length);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
 
 function page(status: number, title: string, bodyHtml: string): Response {
   const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
