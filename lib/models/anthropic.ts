@@ -7,7 +7,7 @@
  */
 import { DagentError } from "../errors.ts";
 import { parseSse } from "./sse.ts";
-import { quoteServerMessage, type RetryPolicy, sendWithRetry } from "./retry.ts";
+import { quoteServerMessage, sendWithRetry } from "./retry.ts";
 import {
   assertEventStream,
   cutOff,
@@ -16,6 +16,7 @@ import {
   numberOr0,
   parseToolArguments,
 } from "./wire.ts";
+import type { ProviderOptions } from "./wire.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -32,26 +33,11 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 8192;
 
 /** Settings of an Anthropic provider. */
-export interface AnthropicOptions {
-  /** `provider/model`, used in messages and records. */
-  id: string;
-  model: string;
+export interface AnthropicOptions extends ProviderOptions {
   /** API root without the version, e.g. `https://api.anthropic.com`. */
   baseUrl: string;
   /** Sent as `x-api-key`. */
   apiKey?: string;
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  fetch?: typeof fetch;
-  retry?: Partial<RetryPolicy>;
-  /** Wait for the response headers (default 60 s). */
-  firstByteTimeoutMs?: number;
-  /** Longest silence inside the stream (default 120 s). */
-  idleTimeoutMs?: number;
-  keyHint?: string;
-  notFoundHint?: string;
-  unreachableHint?: string;
 }
 
 /** An Anthropic Messages provider. */

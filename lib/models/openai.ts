@@ -6,7 +6,7 @@
  */
 import { DagentError } from "../errors.ts";
 import { parseSse } from "./sse.ts";
-import { quoteServerMessage, type RetryPolicy, sendWithRetry } from "./retry.ts";
+import { quoteServerMessage, sendWithRetry } from "./retry.ts";
 import {
   assertEventStream,
   cutOff,
@@ -15,6 +15,7 @@ import {
   numberOr0,
   parseToolArguments,
 } from "./wire.ts";
+import type { ProviderOptions } from "./wire.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -26,11 +27,7 @@ import type {
 } from "./types.ts";
 
 /** Settings of an OpenAI-compatible provider. */
-export interface OpenAIOptions {
-  /** `provider/model`, used in messages and records. */
-  id: string;
-  /** The model name sent as `model`. */
-  model: string;
+export interface OpenAIOptions extends ProviderOptions {
   /** API root including its version, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
   /** Sent as `Authorization: Bearer …` when set (local servers need none). */
@@ -40,22 +37,9 @@ export interface OpenAIOptions {
    * `max_tokens` (what OpenAI-compatible servers understand). Default false.
    */
   maxCompletionTokens?: boolean;
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
   frequencyPenalty?: number;
   presencePenalty?: number;
   parallelToolCalls?: boolean;
-  fetch?: typeof fetch;
-  retry?: Partial<RetryPolicy>;
-  /** Wait for the response headers (default 60 s). */
-  firstByteTimeoutMs?: number;
-  /** Longest silence inside the stream (default 120 s). */
-  idleTimeoutMs?: number;
-  /** Hints for 401/403, 404 and unreachable servers. */
-  keyHint?: string;
-  notFoundHint?: string;
-  unreachableHint?: string;
 }
 
 /** An OpenAI-compatible Chat Completions provider. */

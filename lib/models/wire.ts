@@ -4,6 +4,32 @@
  * @module
  */
 import { DagentError } from "../errors.ts";
+import type { RetryPolicy } from "./retry.ts";
+
+/** Settings every provider shares (the wire-specific ones extend this). */
+export interface ProviderOptions {
+  /** `provider/model`, used in messages and records. */
+  id: string;
+  /** The model name sent as `model`. */
+  model: string;
+  /** API root of the provider (see each wire for whether it includes the version). */
+  baseUrl: string;
+  /** The API key, when the provider needs one (local servers need none). */
+  apiKey?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  fetch?: typeof fetch;
+  retry?: Partial<RetryPolicy>;
+  /** Wait for the response headers (default 60 s). */
+  firstByteTimeoutMs?: number;
+  /** Longest silence inside the stream (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Hints for 401/403, 404 and unreachable servers. */
+  keyHint?: string;
+  notFoundHint?: string;
+  unreachableHint?: string;
+}
 
 /** Default longest silence between two chunks of a stream (ms). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
