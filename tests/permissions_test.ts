@@ -31,8 +31,9 @@ const CONFIG_DIR = `${HOME}/.config/dagent`;
 const DATA_DIR = `${HOME}/.local/share/dagent`;
 const CWD = "/work";
 
-/** Variables every run reads, and those of the token store and sign-in. */
-const BASE_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS"];
+/** Variables every run reads (OSTYPE: `which`, loaded with the MCP SDK's stdio client), and
+ * those of the token store and sign-in. */
+const BASE_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS", "OSTYPE"];
 const STORE_ENV = ["DAGENT_HOME", "DAGENT_KEYCHAIN", "HOME", "XDG_CONFIG_HOME"];
 const SIGN_IN_ENV = ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"];
 const STDIO_ENV = [

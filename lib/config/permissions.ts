@@ -72,6 +72,13 @@ export interface PermissionInputs {
   /** Discovery results by remote server URL, from `--discover`. */
   discovered?: Record<string, DiscoveredServer>;
   /**
+   * The recording a run will answer model requests from (`--replay FILE`): read access to
+   * it, and no model provider host or key variable, since a replayed run never calls one.
+   */
+  replayPath?: string;
+  /** The file a run will record model exchanges to (`--record FILE`): write access to it. */
+  recordPath?: string;
+  /**
    * Whether a helper program (keychain tool, browser opener) is installed; one that is not
    * is left out of `run` since dagent falls back without it. Default: every program is.
    */
@@ -79,10 +86,12 @@ export interface PermissionInputs {
 }
 
 /**
- * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts), and LOG_TOKENS /
- * LOG_STREAM, which the `yaml` package checks on every parse.
+ * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts); LOG_TOKENS /
+ * LOG_STREAM, which the `yaml` package checks on every parse; OSTYPE, which the `which`
+ * package reads when it is loaded — the MCP SDK's stdio client imports it (via cross-spawn),
+ * and `run`, `exec` and `mcp` load that client even for a config without stdio servers.
  */
-const ALWAYS_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS"];
+const ALWAYS_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS", "OSTYPE"];
 /** Variables `configDir()` (token store) reads. */
 const CONFIG_DIR_ENV = ["DAGENT_HOME", "XDG_CONFIG_HOME", "HOME"];
 /** Variables `auditDataDir()` reads. */
@@ -144,8 +153,12 @@ export function computePermissions(inputs: PermissionInputs): PermissionSet {
   const agents = agentsInScope(config, inputs.agent);
   const toolsets = agents.flatMap((name) => config.agents[name].toolsets ?? []);
 
-  // Model providers: the host of each model's base URL and its API key variable.
-  for (const name of agents) {
+  if (inputs.replayPath) read.add(resolve(cwd, inputs.replayPath));
+  if (inputs.recordPath) write.add(resolve(cwd, inputs.recordPath));
+
+  // Model providers: the host of each model's base URL and its API key variable. A replayed
+  // run answers every model request from the recording (lib/models/resolve.ts).
+  for (const name of inputs.replayPath ? [] : agents) {
     try {
       const model = resolveModel(config.agents[name].model, config);
       net.add(hostPort(model.baseUrl));
@@ -153,6 +166,9 @@ export function computePermissions(inputs: PermissionInputs): PermissionSet {
     } catch {
       notes.push(`agent ${name}: its model could not be resolved; no host added for it`);
     }
+  }
+  if (inputs.replayPath) {
+    notes.push("--replay: model requests are answered from the recording; no provider is called");
   }
 
   let signIn = false; // some remote server may need an interactive (browser) sign-in
