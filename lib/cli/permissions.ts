@@ -30,7 +30,8 @@ import { probeRequest } from "../mcp/auth_probe.ts";
 import { expectPositionals, type FlagSpecs, parseFlags, renderHelp } from "./args.ts";
 import { readEnv } from "../env.ts";
 
-const USAGE = "dagent permissions CONFIG [--agent A] [--format command|flags|json] [--discover]";
+const USAGE = "dagent permissions CONFIG [--agent A] [--format command|flags|json] [--discover]" +
+  " [--replay FILE] [--record FILE]";
 
 const FLAGS: FlagSpecs = {
   agent: {
@@ -52,6 +53,16 @@ const FLAGS: FlagSpecs = {
     type: "string",
     placeholder: "SECONDS",
     description: "With --discover: deadline of each request (default 10)",
+  },
+  replay: {
+    type: "string",
+    placeholder: "FILE",
+    description: "For runs with --replay FILE: read FILE, and call no model provider",
+  },
+  record: {
+    type: "string",
+    placeholder: "FILE",
+    description: "For runs with --record FILE: write FILE",
   },
 };
 
@@ -129,11 +140,16 @@ export async function run(args: string[]): Promise<number> {
     platform,
     env,
     cwd: Deno.cwd(),
-    // The dispatcher (lib/cli/main.ts) loads command modules on demand (start-up speed).
-    programDir: fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, ""),
+    // The dispatcher (lib/cli/main.ts) loads command modules on demand (start-up speed);
+    // a compiled binary embeds them and needs no read access for that.
+    programDir: Deno.build.standalone
+      ? undefined
+      : fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, ""),
     configDir: tryDir(() => configDir({ env, platform })),
     auditDataDir: tryDir(() => auditDataDir({ env, platform })),
     discovered: discovered?.results,
+    replayPath: values.replay as string | undefined,
+    recordPath: values.record as string | undefined,
     available: (program) => onPath(program, platform),
   });
   set.notes.push(...(discovered?.notes ?? []));
@@ -258,23 +274,29 @@ function configEnvironment(
   return { env, unset };
 }
 
-/** True when `program` is an executable file in a PATH directory (always true on Windows). */
+/**
+ * True when `program` is an executable file: the path itself when it has a slash (e.g.
+ * `BROWSER=/usr/bin/firefox`), else in a PATH directory. Always true on Windows.
+ */
 function onPath(program: string, platform: string): boolean {
   if (platform === "windows") return true;
+  if (program.includes("/")) return executable(program);
   let path: string | undefined;
   try {
     path = Deno.env.get("PATH");
   } catch {
     return true; // cannot tell: keep it
   }
-  for (const dir of (path ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const info = Deno.statSync(join(dir, program));
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
-    } catch { /* not here */ }
+  return (path ?? "").split(":").some((dir) => dir !== "" && executable(join(dir, program)));
+}
+
+function executable(file: string): boolean {
+  try {
+    const info = Deno.statSync(file);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false; // not there, or not allowed to look
   }
-  return false;
 }
 
 function tryDir(dir: () => string): string | undefined {
