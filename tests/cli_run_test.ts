@@ -342,3 +342,39 @@ Deno.test("run: piped messages, /reset and /exit", async () => {
     },
   );
 });
+
+Deno.test("exec with audit enabled writes a signed log that verifies, and holds no secrets", async () => {
+  await withRun(
+    [
+      { toolCalls: [{ name: "add", arguments: { a: 1, b: 1 } }] },
+      { text: "2" },
+    ],
+    "",
+    async ({ dagent, configPath, home }) => {
+      const auditDir = `${home}/audit/`;
+      await Deno.writeTextFile(
+        configPath,
+        (await Deno.readTextFile(configPath)) + `audit:\n  enabled: true\n  path: ${auditDir}\n`,
+      );
+      const outcome = await dagent(["exec", configPath, "add", "--yolo"]);
+      assert.equal(outcome.code, 0, outcome.stderr);
+      const [entry] = [...Deno.readDirSync(auditDir)];
+      const log = `${auditDir}${entry.name}`;
+      const verify = await dagent(["audit", "verify", log]);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      const shown = await dagent(["audit", "show", log, "--json"]);
+      const types = JSON.parse(shown.stdout).map((record: { type: string }) => record.type);
+      assert.deepEqual(types, [
+        "session_start",
+        "model_call",
+        "tool_call",
+        "tool_result",
+        "model_call",
+        "session_end",
+      ]);
+      const text = await Deno.readTextFile(log);
+      assert.ok(!text.includes(KEY), "the model key never reaches the audit log");
+      assert.ok(!text.includes('"a":1'), "arguments are hashed unless include_arguments is set");
+    },
+  );
+});
