@@ -360,3 +360,22 @@ Deno.test("openBrowser: a missing opener or a non-http URL is reported, not thro
   const headless = await openBrowser("https://as.example/", { env: {}, platform: "linux" });
   assert.deepEqual(headless.opened, false);
 });
+
+Deno.test("openBrowser without --allow-run reports it instead of failing vaguely", async () => {
+  const module = new URL("../lib/oauth/browser.ts", import.meta.url).href;
+  const script = `import { openBrowser } from "${module}";
+console.log(JSON.stringify(await openBrowser("https://example.com/", { env: { BROWSER: "true" } })));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", `--allow-read=${new URL("..", import.meta.url).pathname}`, "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const output = await child.output();
+  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(result.opened, false);
+  assert.equal(result.reason, "not allowed to run true (add it to --allow-run)");
+});

@@ -99,8 +99,8 @@ export function openBrowser(
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? `${choice.cmd} was not found`
-      : error instanceof Deno.errors.PermissionDenied
-      ? `not allowed to run ${choice.cmd}`
+      : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
+      ? `not allowed to run ${choice.cmd} (add it to --allow-run)`
       : `${choice.cmd} could not be started`;
     return Promise.resolve({ opened: false, via: choice.cmd, reason });
   }
