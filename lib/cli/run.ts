@@ -189,9 +189,7 @@ async function buildSetup(
 ): Promise<RunSetup> {
   const yes = values.yes === true;
   const audit = await openAuditLog({ config: loaded.config.audit });
-  const onEvent: EventSink = (event) => {
-    sink(event);
-  };
+  const onEvent = sink;
   const elicitation = withAuthEvents(
     interactive
       ? new TerminalElicitation({ yes })
