@@ -2,9 +2,10 @@
  * The Anthropic Messages provider end to end against the scripted model server over real
  * HTTP on 127.0.0.1.
  */
+import { collect, text } from "./helpers/streams.ts";
 import assert from "node:assert/strict";
 import { type AnthropicOptions, createAnthropicProvider } from "../lib/models/anthropic.ts";
-import type { ChatRequest, StreamEvent } from "../lib/models/types.ts";
+import type { ChatRequest } from "../lib/models/types.ts";
 import { DagentError } from "../lib/errors.ts";
 import {
   type ScriptedServerOptions,
@@ -22,16 +23,6 @@ const request: ChatRequest = {
     inputSchema: { type: "object", properties: { city: { type: "string" } } },
   }],
 };
-
-async function collect(it: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
-
-function text(events: StreamEvent[]): string {
-  return events.map((e) => e.type === "text" ? e.delta : "").join("");
-}
 
 async function withServer(
   opts: ScriptedServerOptions,

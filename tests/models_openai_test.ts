@@ -3,6 +3,7 @@
  * on 127.0.0.1: streaming text, tool calls in many deltas, parallel calls, usage, errors,
  * retries and cancellation.
  */
+import { collect, text } from "./helpers/streams.ts";
 import assert from "node:assert/strict";
 import { buildOpenAIBody, createOpenAIProvider, type OpenAIOptions } from "../lib/models/openai.ts";
 import type { ChatRequest, StreamEvent } from "../lib/models/types.ts";
@@ -23,16 +24,6 @@ const request: ChatRequest = {
     inputSchema: { type: "object", properties: { q: { type: "string" } } },
   }],
 };
-
-async function collect(it: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
-
-function text(events: StreamEvent[]): string {
-  return events.map((e) => e.type === "text" ? e.delta : "").join("");
-}
 
 async function withServer(
   opts: ScriptedServerOptions,

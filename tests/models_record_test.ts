@@ -3,6 +3,7 @@
  * events with the server gone; a changed run fails with a clear divergence error; the key
  * never reaches the file.
  */
+import { collect } from "./helpers/streams.ts";
 import assert from "node:assert/strict";
 import { createProvider } from "../lib/models/resolve.ts";
 import {
@@ -17,12 +18,6 @@ import { DagentError } from "../lib/errors.ts";
 import { startScriptedModelServer } from "../fixtures/models/scripted_server.ts";
 
 const KEY = "sk-record-test-secret-42424242";
-
-async function collect(it: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
 
 const tools = [{
   name: "lookup",

@@ -2,9 +2,9 @@
  * Model references and API keys: `models:` keys and inline provider/model, the key from
  * token_key or the provider's variable, keyless local servers, clear errors.
  */
+import { collect } from "./helpers/streams.ts";
 import assert from "node:assert/strict";
 import { createProvider, resolveModel } from "../lib/models/resolve.ts";
-import type { StreamEvent } from "../lib/models/types.ts";
 import type { Config } from "../lib/config/types.ts";
 import { DagentError, ExitCode } from "../lib/errors.ts";
 import { startScriptedModelServer } from "../fixtures/models/scripted_server.ts";
@@ -17,12 +17,6 @@ const config: Config = {
     groq: { provider: "groq", model: "llama-3", base_url: "https://api.groq.example/openai/v1" },
   },
 };
-
-async function collect(it: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
 
 Deno.test("resolve: models keys, inline refs and built-in defaults", () => {
   const claude = resolveModel("claude", config);
