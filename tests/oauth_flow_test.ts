@@ -637,3 +637,49 @@ Deno.test("a stored token is not reused when the configured scopes grew", async 
     await scenario.close();
   }
 });
+
+Deno.test("a 401 that arrives after another request's sign-in uses that token: one prompt", async () => {
+  const scenario = startOAuthScenario("dcr");
+  try {
+    const { ctx, elicitation } = harness();
+    let signedIn!: () => void;
+    const signInDone = new Promise<void>((resolve) => signedIn = resolve);
+    ctx.onAuthEvent = (event) => {
+      if (event.outcome === "signed_in") signedIn();
+    };
+    // The second bare request's 401 is held until the first request's sign-in has finished.
+    let bare = 0;
+    const base: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const response = await fetch(request);
+      if (response.status === 401 && !request.headers.has("authorization") && ++bare === 2) {
+        await signInDone;
+      }
+      return response;
+    };
+    const oauthFetch = createOAuthFetch(new ServerAuth(ctx, targetFor(scenario)), base);
+    const call = () =>
+      oauthFetch(scenario.mcpUrl, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "t", version: "0" },
+          },
+        }),
+      }).then((response) => response.text().then(() => response.status));
+    assert.deepEqual(await Promise.all([call(), call()]), [200, 200]);
+    assert.equal(elicitation.signInPrompts.length, 1);
+    assert.equal(scenario.as.log.countKind("authorize"), 1);
+  } finally {
+    await scenario.close();
+  }
+});

@@ -90,8 +90,9 @@ export class ServerAuth {
     const stepUp = options.stepUp ?? false;
     if (this.declined) throw declinedError(this.target);
     if (this.#inFlight) return await this.#inFlight;
-    // Another request already replaced the token we sent: use the new one.
-    if (this.#token && sent && this.#token.accessToken !== sent.accessToken) return this.#token;
+    // Another request already replaced the token we sent (or got one while this request
+    // went out without): use that one instead of signing in again.
+    if (this.#token && this.#token.accessToken !== sent?.accessToken) return this.#token;
     return await this.#singleFlight(async () => {
       if (!stepUp && !options.forceSignIn && sent?.refreshToken) {
         try {
