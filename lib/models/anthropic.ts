@@ -6,16 +6,8 @@
  * @module
  */
 import { DagentError } from "../errors.ts";
-import { parseSse } from "./sse.ts";
-import { quoteServerMessage, sendWithRetry } from "./retry.ts";
-import {
-  assertEventStream,
-  cutOff,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  idleError,
-  numberOr0,
-  parseToolArguments,
-} from "./wire.ts";
+import { quoteServerMessage } from "./retry.ts";
+import { cutOff, numberOr0, openEventStream, parseEventData, parseToolArguments } from "./wire.ts";
 import type { ProviderOptions } from "./wire.ts";
 import type {
   ChatMessage,
@@ -27,6 +19,8 @@ import type {
   ToolCall,
 } from "./types.ts";
 
+/** How messages name this API. */
+const ANTHROPIC_API = "the Anthropic API";
 /** The `anthropic-version` header sent with every request. */
 export const ANTHROPIC_VERSION = "2023-06-01";
 /** `max_tokens` when neither the request nor the config sets it (the API requires one). */
@@ -127,45 +121,20 @@ async function* streamMessages(
   };
   if (opts.apiKey) headers["x-api-key"] = opts.apiKey;
   const secrets = opts.apiKey ? [opts.apiKey] : [];
-  const response = yield* sendWithRetry(
-    () => new Request(url, { method: "POST", headers, body: payload }),
-    {
-      label: opts.id,
-      fetch: opts.fetch,
-      signal: options.signal,
-      retry: opts.retry,
-      firstByteTimeoutMs: opts.firstByteTimeoutMs,
-      keyHint: opts.keyHint,
-      notFoundHint: opts.notFoundHint,
-      unreachableHint: opts.unreachableHint,
-      secrets,
-    },
+  const events = yield* openEventStream(
+    opts,
+    { url, headers, body: payload, api: ANTHROPIC_API },
+    options.signal,
   );
-  if (!response.body) throw cutOff(opts.id);
-  assertEventStream(response, opts.id, "the Anthropic API");
 
-  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const blocks = new Map<number, OpenBlock>();
   let inputTokens = 0;
   let outputTokens = 0;
   let sawUsage = false;
   let stopReason: StopReason | undefined;
   let stopped = false;
-  const events = parseSse(response.body, {
-    signal: options.signal,
-    idleTimeoutMs: idleMs,
-    onIdleTimeout: () => idleError(opts.id, idleMs),
-  });
   for await (const sse of events) {
-    let data: Record<string, unknown>;
-    try {
-      data = JSON.parse(sse.data);
-    } catch {
-      throw new DagentError(`${opts.id}: the model server sent a stream event that is not JSON`, {
-        code: "model.bad_stream",
-        hint: "Check that base_url points at the Anthropic API.",
-      });
-    }
+    const data = parseEventData(sse.data, opts.id, ANTHROPIC_API);
     const type = typeof data.type === "string" ? data.type : sse.event;
     switch (type) {
       case "message_start": {

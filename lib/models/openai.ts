@@ -5,16 +5,8 @@
  * @module
  */
 import { DagentError } from "../errors.ts";
-import { parseSse } from "./sse.ts";
-import { quoteServerMessage, sendWithRetry } from "./retry.ts";
-import {
-  assertEventStream,
-  cutOff,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  idleError,
-  numberOr0,
-  parseToolArguments,
-} from "./wire.ts";
+import { quoteServerMessage } from "./retry.ts";
+import { cutOff, numberOr0, openEventStream, parseEventData, parseToolArguments } from "./wire.ts";
 import type { ProviderOptions } from "./wire.ts";
 import type {
   ChatMessage,
@@ -25,6 +17,9 @@ import type {
   StreamOptions,
   ToolCall,
 } from "./types.ts";
+
+/** How messages name this API. */
+const OPENAI_API = "an OpenAI-compatible API";
 
 /** Settings of an OpenAI-compatible provider. */
 export interface OpenAIOptions extends ProviderOptions {
@@ -134,46 +129,22 @@ async function* streamChat(
   };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const secrets = opts.apiKey ? [opts.apiKey] : [];
-  const response = yield* sendWithRetry(
-    () => new Request(url, { method: "POST", headers, body: payload }),
-    {
-      label: opts.id,
-      fetch: opts.fetch,
-      signal: options.signal,
-      retry: opts.retry,
-      firstByteTimeoutMs: opts.firstByteTimeoutMs,
-      keyHint: opts.keyHint,
-      notFoundHint: opts.notFoundHint,
-      unreachableHint: opts.unreachableHint,
-      secrets,
-    },
+  const events = yield* openEventStream(
+    opts,
+    { url, headers, body: payload, api: OPENAI_API },
+    options.signal,
   );
-  if (!response.body) throw cutOff(opts.id);
-  assertEventStream(response, opts.id, "an OpenAI-compatible API");
 
   const calls = new Map<number, PendingCall>();
   let stopReason: StopReason | undefined;
   let usage: { inputTokens: number; outputTokens: number } | undefined;
   let sawDone = false;
-  const events = parseSse(response.body, {
-    signal: options.signal,
-    idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    onIdleTimeout: () => idleError(opts.id, opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
-  });
   for await (const sse of events) {
     if (sse.data.trim() === "[DONE]") {
       sawDone = true;
       break;
     }
-    let chunk: Record<string, unknown>;
-    try {
-      chunk = JSON.parse(sse.data);
-    } catch {
-      throw new DagentError(`${opts.id}: the model server sent a stream event that is not JSON`, {
-        code: "model.bad_stream",
-        hint: "Check that base_url points at an OpenAI-compatible API.",
-      });
-    }
+    const chunk = parseEventData(sse.data, opts.id, OPENAI_API);
     if (chunk.error !== undefined) throw streamError(opts.id, chunk.error, secrets);
     const u = chunk.usage as Record<string, unknown> | null | undefined;
     if (u && typeof u === "object") {

@@ -1,10 +1,14 @@
 /**
- * Helpers shared by the wire-format modules (`openai.ts`, `anthropic.ts`): tool-argument
- * parsing and the errors of a broken stream.
+ * Helpers shared by the wire-format modules (`openai.ts`, `anthropic.ts`): opening the
+ * streaming request, tool-argument parsing, and the errors of a broken stream.
  * @module
  */
 import { DagentError } from "../errors.ts";
+import { parseSse } from "./sse.ts";
+import type { SseEvent } from "./sse.ts";
+import { sendWithRetry } from "./retry.ts";
 import type { RetryPolicy } from "./retry.ts";
+import type { StreamEvent } from "./types.ts";
 
 /** Settings every provider shares (the wire-specific ones extend this). */
 export interface ProviderOptions {
@@ -91,4 +95,60 @@ export function idleError(label: string, ms: number): DagentError {
     `${label}: the model stream stalled (nothing for ${Math.round(ms / 1000)} s)`,
     { code: "model.timeout", hint: "Try again." },
   );
+}
+
+/** The streaming POST of one model call. */
+export interface StreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  /** The JSON body, serialized once (it is resent as is on a retry). */
+  body: string;
+  /** The API it is meant for, in messages: "the Anthropic API", "an OpenAI-compatible API". */
+  api: string;
+}
+
+/**
+ * Sends a streaming request with the retry policy (its retry warnings are yielded), checks
+ * that the answer is an event stream, and returns its events with the idle timeout applied.
+ */
+export async function* openEventStream(
+  opts: ProviderOptions,
+  request: StreamRequest,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<StreamEvent, AsyncIterable<SseEvent>, undefined> {
+  const { url, headers, body, api } = request;
+  const response = yield* sendWithRetry(
+    () => new Request(url, { method: "POST", headers, body }),
+    {
+      label: opts.id,
+      fetch: opts.fetch,
+      signal,
+      retry: opts.retry,
+      firstByteTimeoutMs: opts.firstByteTimeoutMs,
+      keyHint: opts.keyHint,
+      notFoundHint: opts.notFoundHint,
+      unreachableHint: opts.unreachableHint,
+      secrets: opts.apiKey ? [opts.apiKey] : [],
+    },
+  );
+  if (!response.body) throw cutOff(opts.id);
+  assertEventStream(response, opts.id, api);
+  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  return parseSse(response.body, {
+    signal,
+    idleTimeoutMs: idleMs,
+    onIdleTimeout: () => idleError(opts.id, idleMs),
+  });
+}
+
+/** The JSON of one stream event; a non-JSON event is a DagentError naming the API. */
+export function parseEventData(data: string, label: string, api: string): Record<string, unknown> {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new DagentError(`${label}: the model server sent a stream event that is not JSON`, {
+      code: "model.bad_stream",
+      hint: `Check that base_url points at ${api}.`,
+    });
+  }
 }
