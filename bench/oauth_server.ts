@@ -8,6 +8,7 @@
  */
 import { startOAuthScenario } from "../fixtures/oauth/mod.ts";
 import type { ScenarioName } from "../fixtures/oauth/mod.ts";
+import { spawnChildServer } from "./child.ts";
 
 /** A scenario served by a child process. */
 export interface ChildScenario {
@@ -18,32 +19,13 @@ export interface ChildScenario {
 
 /** Spawns this module as a child process serving `scenario`. */
 export async function spawnScenario(scenario: ScenarioName): Promise<ChildScenario> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", import.meta.filename!, scenario],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  const close = async () => {
-    await child.stdin.close();
-    await child.status;
-  };
-  try {
-    const { mcpUrl } = JSON.parse(text.split("\n")[0]);
-    if (typeof mcpUrl !== "string") throw new Error("no mcpUrl");
-    return { mcpUrl, close };
-  } catch {
+  const { report, close } = await spawnChildServer(import.meta.filename!, [scenario]);
+  const mcpUrl = (report as { mcpUrl?: unknown } | undefined)?.mcpUrl;
+  if (typeof mcpUrl !== "string") {
     await close();
     throw new Error(`the ${scenario} server process did not report its URL`);
   }
+  return { mcpUrl, close };
 }
 
 if (import.meta.main) {

@@ -9,6 +9,7 @@ import { createToolset, startToolsets } from "../lib/mcp/toolsets.ts";
 import type { Toolset } from "../lib/mcp/types.ts";
 import { median, ratio } from "./report.ts";
 import type { BenchResult } from "./report.ts";
+import { spawnChildServer } from "./child.ts";
 
 const slowServerModule = new URL("./slow_server.ts", import.meta.url).pathname;
 
@@ -69,25 +70,11 @@ async function spawnSlowServers(
   count: number,
   latencyMs: number,
 ): Promise<{ urls: string[]; close(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", slowServerModule, String(count), String(latencyMs)],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  const urls: string[] = JSON.parse(text.split("\n")[0] || "[]");
-  const close = async () => {
-    await child.stdin.close();
-    await child.status;
-  };
+  const { report, close } = await spawnChildServer(slowServerModule, [
+    String(count),
+    String(latencyMs),
+  ]);
+  const urls = Array.isArray(report) ? report as string[] : [];
   if (urls.length !== count) {
     await close();
     throw new Error("parallel start: the server process did not report its URLs");
