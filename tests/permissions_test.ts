@@ -98,7 +98,7 @@ Deno.test("permissions: slack.yaml (pre-registered app, fixed TLS callback port)
   assert.deepEqual(sets(set), {
     net: ["127.0.0.1:3118", "api.anthropic.com:443", "mcp.slack.com:443"],
     run: ["secret-tool", "xdg-open"],
-    read: [CONFIG_DIR, EXAMPLES + "slack.yaml"],
+    read: sorted([CONFIG_DIR, EXAMPLES + "slack.yaml"]),
     write: [CONFIG_DIR],
     env: sorted(BASE_ENV, STORE_ENV, SIGN_IN_ENV, ["ANTHROPIC_API_KEY", "SLACK_CLIENT_SECRET"]),
     discoveredAtRunTime: ["https://mcp.slack.com/mcp"],
@@ -113,7 +113,7 @@ Deno.test("permissions: github.yaml (OAuth app id and secret from the environmen
   assert.deepEqual(sets(set), {
     net: ["127.0.0.1:8976", "api.githubcopilot.com:443", "api.openai.com:443"],
     run: ["secret-tool", "xdg-open"],
-    read: [CONFIG_DIR, EXAMPLES + "github.yaml"],
+    read: sorted([CONFIG_DIR, EXAMPLES + "github.yaml"]),
     write: [CONFIG_DIR],
     env: sorted(
       BASE_ENV,
@@ -129,7 +129,7 @@ Deno.test("permissions: notion.yaml and linear.yaml (DCR: any callback port)", a
   assert.deepEqual(sets(await permissionsOf("notion.yaml")), {
     net: ["127.0.0.1", "api.anthropic.com:443", "mcp.notion.com:443"],
     run: ["secret-tool", "xdg-open"],
-    read: [CONFIG_DIR, EXAMPLES + "notion.yaml"],
+    read: sorted([CONFIG_DIR, EXAMPLES + "notion.yaml"]),
     write: [CONFIG_DIR],
     env: sorted(BASE_ENV, STORE_ENV, SIGN_IN_ENV, ["ANTHROPIC_API_KEY"]),
     discoveredAtRunTime: ["https://mcp.notion.com/mcp"],
@@ -137,7 +137,7 @@ Deno.test("permissions: notion.yaml and linear.yaml (DCR: any callback port)", a
   assert.deepEqual(sets(await permissionsOf("linear.yaml")), {
     net: ["127.0.0.1", "api.openai.com:443", "mcp.linear.app:443"],
     run: ["secret-tool", "xdg-open"],
-    read: [CONFIG_DIR, EXAMPLES + "linear.yaml"],
+    read: sorted([CONFIG_DIR, EXAMPLES + "linear.yaml"]),
     write: [CONFIG_DIR],
     env: sorted(BASE_ENV, STORE_ENV, SIGN_IN_ENV, ["OPENAI_API_KEY"]),
     discoveredAtRunTime: ["https://mcp.linear.app/mcp"],
@@ -187,7 +187,7 @@ Deno.test("permissions: local.yaml and the older examples", async () => {
     // The callback may take any port, which also covers the fixture servers and the model.
     net: ["127.0.0.1"],
     run: ["deno", "secret-tool", "xdg-open"],
-    read: [CONFIG_DIR, LOCAL],
+    read: sorted([CONFIG_DIR, LOCAL]),
     write: [CONFIG_DIR],
     env: sorted(BASE_ENV, STORE_ENV, SIGN_IN_ENV, STDIO_ENV, [
       "DAGENT_HTTP_URL",
