@@ -33,7 +33,7 @@ const CWD = "/work";
 
 /** Variables every run reads (OSTYPE: `which`, loaded with the MCP SDK's stdio client), and
  * those of the token store and sign-in. */
-const BASE_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS", "OSTYPE"];
+const BASE_ENV = ["DAGENT_DEBUG", "OSTYPE"];
 const STORE_ENV = ["DAGENT_HOME", "DAGENT_KEYCHAIN", "HOME", "XDG_CONFIG_HOME"];
 const SIGN_IN_ENV = ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"];
 const STDIO_ENV = [
@@ -396,7 +396,7 @@ Deno.test("permissions e2e: dropping one printed entry gives a hint naming the f
     const flags = await printedFlags([LOCAL, "--agent", "helper"], env);
     const narrowed = flags.map((flag) =>
       flag.startsWith("--allow-env=")
-        ? flag.split(/[=,]/).filter((name) => name !== "LOG_TOKENS").join(",").replace(",", "=")
+        ? flag.split(/[=,]/).filter((name) => name !== "OSTYPE").join(",").replace(",", "=")
         : flag
     );
     assert.notDeepEqual(narrowed, flags);
@@ -407,8 +407,8 @@ Deno.test("permissions e2e: dropping one printed entry gives a hint naming the f
     assert.equal(run.code, 1);
     assert.equal(
       run.stderr,
-      'dagent: missing permission: env access to "LOG_TOKENS"\n' +
-        "hint: add --allow-env=LOG_TOKENS (see 'dagent permissions CONFIG')\n",
+      'dagent: missing permission: env access to "OSTYPE"\n' +
+        "hint: add --allow-env=OSTYPE (see 'dagent permissions CONFIG')\n",
     );
   });
 });

@@ -19,7 +19,7 @@ import {
   parseDocument,
   visit,
   type YAMLMap,
-} from "yaml";
+} from "./yaml.ts";
 import { DagentError, ExitCode } from "../errors.ts";
 
 /** Largest config file dagent reads (checked with stat before reading). */

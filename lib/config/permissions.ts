@@ -86,12 +86,11 @@ export interface PermissionInputs {
 }
 
 /**
- * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts); LOG_TOKENS /
- * LOG_STREAM, which the `yaml` package checks on every parse; OSTYPE, which the `which`
+ * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts); OSTYPE, which the `which`
  * package reads when it is loaded — the MCP SDK's stdio client imports it (via cross-spawn),
  * and `run`, `exec` and `mcp` load that client even for a config without stdio servers.
  */
-const ALWAYS_ENV = ["DAGENT_DEBUG", "LOG_STREAM", "LOG_TOKENS", "OSTYPE"];
+const ALWAYS_ENV = ["DAGENT_DEBUG", "OSTYPE"];
 /** Variables `configDir()` (token store) reads. */
 const CONFIG_DIR_ENV = ["DAGENT_HOME", "XDG_CONFIG_HOME", "HOME"];
 /** Variables `auditDataDir()` reads. */
