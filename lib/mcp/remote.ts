@@ -176,6 +176,41 @@ function rebuilt(response: Response, body: BodyInit): Response {
 /** The ways to read a body whole (Fetch standard, "Body mixin"). */
 const BODY_READERS = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"] as const;
 
+/** Where a response handed out by {@link endOnRead} keeps its request. */
+const BODY_WATCH = Symbol("dagent.bodyWatch");
+
+interface BodyWatch {
+  request: PendingRequest;
+  report: (error: DagentError) => DagentError;
+}
+
+type WatchedResponse = Response & { [BODY_WATCH]: BodyWatch };
+
+/**
+ * A Response prototype whose Body methods end the watched request once the body has been
+ * read (or failed to be): one shared object, so watching a response costs a prototype
+ * switch, not six fresh closures and property definitions per response.
+ */
+const WATCHED_RESPONSE_PROTOTYPE: Response = Object.create(Response.prototype);
+for (const method of BODY_READERS) {
+  const read = Response.prototype[method] as (this: Response) => Promise<unknown>;
+  Object.defineProperty(WATCHED_RESPONSE_PROTOTYPE, method, {
+    configurable: true,
+    writable: true,
+    value: async function (this: WatchedResponse) {
+      const { request, report } = this[BODY_WATCH];
+      try {
+        return await read.call(this);
+      } catch (error) {
+        const late = request.timedOut();
+        throw late ? report(late) : error;
+      } finally {
+        request.end();
+      }
+    },
+  });
+}
+
 /**
  * Ends `request` when `response`'s body has been read by one of the Body methods (the
  * deadline stays on while it is read); the deadline's error is reported. A body read some
@@ -186,23 +221,8 @@ function endOnRead(
   request: PendingRequest,
   report: (error: DagentError) => DagentError,
 ): void {
-  for (const method of BODY_READERS) {
-    const read = response[method] as () => Promise<unknown>;
-    Object.defineProperty(response, method, {
-      configurable: true,
-      writable: true,
-      value: async () => {
-        try {
-          return await read.call(response);
-        } catch (error) {
-          const late = request.timedOut();
-          throw late ? report(late) : error;
-        } finally {
-          request.end();
-        }
-      },
-    });
-  }
+  Object.setPrototypeOf(response, WATCHED_RESPONSE_PROTOTYPE);
+  (response as WatchedResponse)[BODY_WATCH] = { request, report };
 }
 
 type FetchInput = Parameters<FetchLike>[0];
