@@ -291,7 +291,7 @@ export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): Fet
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     // The token belongs to the MCP server's origin only; anything else goes out untouched.
-    if (new URL(url).origin !== origin) return await base(input, init);
+    if (!sameOrigin(url, origin)) return await base(input, init);
     if (auth.declined) throw declinedError(auth.target);
     const request = await replayable(input, init);
 
@@ -300,7 +300,7 @@ export function createOAuthFetch(auth: ServerAuth, base: FetchLike = fetch): Fet
     let unauthorized = 0;
     let stepUps = 0;
     for (;;) {
-      const response = await sendWithToken(base, request, token, auth.target);
+      const response = await sendWithToken(base, request, token, auth.target, origin);
       if (response.status === 401) {
         const challenge = bearerChallenge(response);
         await response.body?.cancel();
@@ -390,12 +390,12 @@ async function sendWithToken(
   request: Replayable,
   token: StoredToken | undefined,
   target: OAuthTarget,
+  origin: string,
 ): Promise<Response> {
-  const origin = new URL(target.serverUrl).origin;
   let { url, init } = request;
   for (let hop = 0;; hop++) {
-    const headers = new Headers(init.headers);
-    if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
+    const headers = headerRecord(init.headers);
+    if (token) headers.authorization = `Bearer ${token.accessToken}`;
     const response = await base(url, { ...init, headers, redirect: "manual" });
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location) return response;
@@ -428,4 +428,43 @@ async function sendWithToken(
     }
     url = next.href;
   }
+}
+
+/**
+ * Whether `url` is on `origin` (an origin serialization, `scheme://host[:port]`). A URL
+ * that starts with the origin and a `/` is; anything else is decided by parsing it.
+ */
+function sameOrigin(url: string, origin: string): boolean {
+  if (url.startsWith(origin) && url.charCodeAt(origin.length) === 0x2f /* "/" */) return true;
+  try {
+    return new URL(url).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The request headers `init` as a fresh record with lower-case names (repeated names joined
+ * with ", ", as a Headers object would), ready for the Authorization header. A plain
+ * record, not a Headers copy: copying a Headers object validates every entry again, and
+ * that was most of what this fetch added to each MCP request.
+ */
+function headerRecord(init: HeadersInit | undefined): Record<string, string> {
+  const record: Record<string, string> = Object.create(null);
+  if (init instanceof Headers) {
+    init.forEach((value, name) => {
+      record[name] = value;
+    });
+    return record;
+  }
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    record[key] = key in record ? `${record[key]}, ${value}` : value;
+  };
+  if (Array.isArray(init)) {
+    for (const [name, value] of init) add(name, value);
+  } else if (init) {
+    for (const [name, value] of Object.entries(init)) add(name, value);
+  }
+  return record;
 }
