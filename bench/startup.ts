@@ -6,7 +6,7 @@
  * When a target is missed it measures why, in the same run: what an import of a command
  * module costs that is never executed (Deno loads the module graph of statically
  * analyzable dynamic imports at start-up), and, in-process, the import of `yaml` (its
- * one-file ES-module build, lib/config/yaml.ts) and the first and second `loadConfig` —
+ * one-file ES-module build, lib/config/yaml_bundle.generated.js) and the first and second `loadConfig` —
  * the gap between them is V8 compiling the YAML parser function by function on first call,
  * which Deno's code cache does not keep (it holds what was compiled before the module ran).
  * @module
@@ -163,7 +163,7 @@ if (import.meta.main) Deno.exit(await runCli(Deno.args));
 
 /** In-process costs on the `validate` path, in ms (one fresh process). */
 export interface ValidateCosts {
-  /** Importing lib/config/yaml.ts (the one-file ES-module build of `yaml`). */
+  /** Importing lib/config/yaml_bundle.generated.js (the one-file ES-module build of `yaml`). */
   yamlImport: number;
   /** First `loadConfig` of the example (read, parse, validate, first-call warm-up). */
   firstLoad: number;
@@ -179,7 +179,7 @@ export async function measureValidateCosts(runs = 3): Promise<ValidateCosts> {
   const dir = await Deno.makeTempDir({ prefix: "dagent-bench-startup-" });
   try {
     const probe = join(dir, "probe.ts");
-    const yaml = JSON.stringify(join(ROOT, "lib/config/yaml.ts"));
+    const yaml = JSON.stringify(join(ROOT, "lib/config/yaml_bundle.generated.js"));
     const load = JSON.stringify(join(ROOT, "lib/config/mod.ts"));
     const example = JSON.stringify(join(ROOT, EXAMPLE));
     await Deno.writeTextFile(

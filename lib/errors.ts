@@ -57,3 +57,58 @@ export class UsageError extends DagentError {
     this.name = "UsageError";
   }
 }
+
+/** A Deno permission that was missing: what access, and the flag that grants it. */
+export interface MissingPermission {
+  /** E.g. `env access to "OSTYPE"`, or `run access` when Deno names no target. */
+  access: string;
+  /** E.g. `--allow-env=OSTYPE`. */
+  flag: string;
+  /** Deno's own error (PermissionDenied, or NotCapable under a narrowed `--allow-*`). */
+  denied: Error;
+}
+
+/**
+ * The missing Deno permission behind `error` (the error itself or its cause), or undefined.
+ * Reads Deno's message: `Requires net access to "host:port", run again with the --allow-net
+ * flag`.
+ */
+export function missingPermission(error: unknown): MissingPermission | undefined {
+  const isPermission = (e: unknown): e is Error =>
+    e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable;
+  const denied = isPermission(error)
+    ? error
+    : error instanceof Error && isPermission(error.cause)
+    ? error.cause
+    : undefined;
+  if (!denied) return undefined;
+  const match = /Requires (\w+) access(?: to "([^"]*)")?, run again with the (--allow-[\w-]+)/
+    .exec(denied.message);
+  if (!match) {
+    return { access: denied.message.split("\n")[0], flag: "the flag named above", denied };
+  }
+  return {
+    access: `${match[1]} access${match[2] ? ` to "${match[2]}"` : ""}`,
+    flag: match[2] ? `${match[3]}=${match[2]}` : match[3],
+    denied,
+  };
+}
+
+/** The hint for a {@link MissingPermission}. */
+export function permissionHint(missing: MissingPermission): string {
+  return `add ${missing.flag} (see 'dagent permissions CONFIG')`;
+}
+
+/**
+ * `${subject}: missing permission: …` with the flag to add, when `error` is (or was caused
+ * by) a missing Deno permission; else undefined. Subject: e.g. `toolset "slack"`.
+ */
+export function permissionError(subject: string, error: unknown): DagentError | undefined {
+  const missing = missingPermission(error);
+  if (!missing) return undefined;
+  return new DagentError(`${subject}: missing permission: ${missing.access}`, {
+    code: "permission",
+    hint: permissionHint(missing),
+    cause: missing.denied,
+  });
+}

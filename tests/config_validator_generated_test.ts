@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Ajv, type ErrorObject } from "ajv";
-import { parse } from "../lib/config/yaml.ts";
+import { parse } from "../lib/config/yaml_bundle.generated.js";
 import schema from "../schema/agent-schema.json" with { type: "json" };
 import { GENERATED_MODULE, generateValidatorSource } from "../schema/generate_validator.ts";
 import { validate as generated } from "../lib/config/schema_validator.generated.js";

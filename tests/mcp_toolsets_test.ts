@@ -161,6 +161,26 @@ Deno.test("stdio: stop() leaves no child process behind, and start is idempotent
   await toolset.stop(); // idempotent
 });
 
+Deno.test("stdio: a toolset stopped while it starts gives up and spawns nothing", async () => {
+  const toolset = createToolset(
+    { type: "mcp", command: Deno.execPath(), args: ["run", STDIO_SERVER, "stopped-early"] },
+    { name: "local" },
+  );
+  // The stdio module is loaded on first use: stop() lands while start() waits for it.
+  const starting = toolset.start();
+  await toolset.stop();
+  await assert.rejects(
+    starting,
+    (error: unknown) => error instanceof DagentError && error.code === "mcp.stopped",
+  );
+  assert.deepEqual(childPidsRunning("stopped-early"), []);
+  // A later start is a fresh one, and works.
+  await toolset.start();
+  assert.equal(childPidsRunning("stopped-early").length, 1);
+  await toolset.stop();
+  assert.deepEqual(childPidsRunning("stopped-early"), []);
+});
+
 Deno.test("stdio: relative cwd resolves against the base directory; env reaches the child", async () => {
   const dir = await Deno.makeTempDir();
   try {

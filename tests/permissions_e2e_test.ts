@@ -192,7 +192,6 @@ Deno.test("permissions e2e: an agent turn with an OAuth sign-in under the printe
       "DEMO_MODEL_URL",
       "DISPLAY",
       "HOME",
-      "OSTYPE",
       "WAYLAND_DISPLAY",
       "XDG_CONFIG_HOME",
     ]);

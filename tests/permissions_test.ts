@@ -31,9 +31,8 @@ const CONFIG_DIR = `${HOME}/.config/dagent`;
 const DATA_DIR = `${HOME}/.local/share/dagent`;
 const CWD = "/work";
 
-/** Variables every run reads (OSTYPE: `which`, loaded with the MCP SDK's stdio client), and
- * those of the token store and sign-in. */
-const BASE_ENV = ["DAGENT_DEBUG", "OSTYPE"];
+/** Variables every run reads, and those of the token store and sign-in. */
+const BASE_ENV = ["DAGENT_DEBUG"];
 const STORE_ENV = ["DAGENT_HOME", "DAGENT_KEYCHAIN", "HOME", "XDG_CONFIG_HOME"];
 const SIGN_IN_ENV = ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"];
 const STDIO_ENV = [
@@ -391,25 +390,66 @@ Deno.test("permissions e2e: mcp tools runs under exactly the printed flags (stdi
   });
 });
 
-Deno.test("permissions e2e: dropping one printed entry gives a hint naming the flag", async () => {
+/** `flags` without `entry` in the list of `--allow-NAME=…` (the flag goes when it empties). */
+function withoutEntry(flags: string[], name: string, entry: string): string[] {
+  const prefix = `--allow-${name}=`;
+  const out = flags.flatMap((flag) => {
+    if (!flag.startsWith(prefix)) return [flag];
+    const rest = flag.slice(prefix.length).split(",").filter((value) => value !== entry);
+    return rest.length ? [prefix + rest.join(",")] : [];
+  });
+  assert.notDeepEqual(out, flags, `${entry} is not among the ${prefix} entries`);
+  return out;
+}
+
+Deno.test("permissions e2e: dropping one printed entry names the toolset and the flag to add", async () => {
   await withLocalServers(async (env) => {
-    const flags = await printedFlags([LOCAL, "--agent", "helper"], env);
-    const narrowed = flags.map((flag) =>
-      flag.startsWith("--allow-env=")
-        ? flag.split(/[=,]/).filter((name) => name !== "OSTYPE").join(",").replace(",", "=")
-        : flag
-    );
-    assert.notDeepEqual(narrowed, flags);
-    const run = await deno(
-      ["run", ...narrowed, MAIN, "mcp", "tools", LOCAL, "--agent", "helper"],
-      env,
-    );
-    assert.equal(run.code, 1);
-    assert.equal(
-      run.stderr,
-      'dagent: missing permission: env access to "OSTYPE"\n' +
-        "hint: add --allow-env=OSTYPE (see 'dagent permissions CONFIG')\n",
-    );
+    const helper = await printedFlags([LOCAL, "--agent", "helper"], env);
+    const all = await printedFlags([LOCAL, "--discover"], env);
+    const port = (url: string) => new URL(url).port;
+    const cases = [
+      // Read by the stdio client's `which` as it loads.
+      {
+        flags: withoutEntry(helper, "env", "OSTYPE"),
+        args: ["--agent", "helper"],
+        toolset: "local",
+        access: 'env access to "OSTYPE"',
+        flag: "--allow-env=OSTYPE",
+      },
+      // The stdio server's command.
+      {
+        flags: withoutEntry(helper, "run", Deno.execPath().split("/").pop()!),
+        args: ["--agent", "helper"],
+        toolset: "local",
+        access: null,
+        flag: "--allow-run",
+      },
+      // The Streamable HTTP server.
+      {
+        flags: withoutEntry(all, "net", `127.0.0.1:${port(env.DAGENT_HTTP_URL)}`),
+        args: [],
+        toolset: "http",
+        access: `net access to "127.0.0.1:${port(env.DAGENT_HTTP_URL)}"`,
+        flag: `--allow-net=127.0.0.1:${port(env.DAGENT_HTTP_URL)}`,
+      },
+    ];
+    for (const { flags, args, toolset, access, flag } of cases) {
+      const run = await deno(["run", ...flags, MAIN, "mcp", "tools", LOCAL, ...args], env);
+      assert.equal(run.code, 1, run.stderr);
+      const lines = run.stderr.split("\n");
+      const failure = lines.findIndex((line) =>
+        line.includes(`toolset "${toolset}": missing permission: `)
+      );
+      assert.ok(failure >= 0, run.stderr);
+      assert.match(lines[failure], /^dagent: \S+local\.yaml:\d+:\d+: toolset /);
+      if (access) assert.ok(lines[failure].endsWith(`missing permission: ${access}`), run.stderr);
+      assert.match(
+        lines[failure + 1],
+        new RegExp(
+          `^hint: add ${flag.replaceAll(".", "\\.")}[= ].*see 'dagent permissions CONFIG'`,
+        ),
+      );
+    }
   });
 });
 

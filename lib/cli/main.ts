@@ -4,7 +4,7 @@
  * errors into one-line messages with distinct exit codes.
  * @module
  */
-import { DagentError, ExitCode, UsageError } from "../errors.ts";
+import { DagentError, ExitCode, missingPermission, permissionHint, UsageError } from "../errors.ts";
 import { nearest } from "../suggest.ts";
 
 /** A command module: runs with the arguments after the command name, returns the exit code. */
@@ -63,7 +63,7 @@ const COMMANDS: Record<string, CommandEntry> = {
 /**
  * Loads a command's module. The specifier is computed on purpose: a literal `import("./x.ts")`
  * is analysed ahead of time, so Deno would load every command's dependencies (the MCP SDK,
- * ajv, yaml) even for `dagent --help`. `deno compile` therefore needs `--include lib/cli`
+ * yaml) even for `dagent --help`. `deno compile` therefore needs `--include lib/cli`
  * (the compile task has it).
  */
 async function loadCommand(entry: CommandEntry): Promise<CommandModule> {
@@ -150,27 +150,16 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   // A missing Deno permission (PermissionDenied, or NotCapable when a narrowed --allow-*
-  // flag was given), thrown directly or as the cause of another error. Deno's message reads
-  // `Requires net access to "host:port", run again with the --allow-net flag`.
-  const isPermission = (e: unknown): e is Error =>
-    e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable;
-  const denied = isPermission(error)
-    ? error
-    : error instanceof Error && isPermission(error.cause)
-    ? error.cause
-    : undefined;
-  if (denied) {
-    const match = /Requires (\w+) access(?: to "([^"]*)")?, run again with the (--allow-[\w-]+)/
-      .exec(denied.message);
-    if (error instanceof DagentError) console.error(`dagent: ${error.message}`);
-    else if (match) {
-      console.error(
-        `dagent: missing permission: ${match[1]} access${match[2] ? ` to "${match[2]}"` : ""}`,
-      );
-    } else console.error(`dagent: ${denied.message.split("\n")[0]}`);
-    const flag = match ? (match[2] ? `${match[3]}=${match[2]}` : match[3]) : "the flag named above";
-    console.error(`hint: add ${flag} (see 'dagent permissions CONFIG')`);
-    if (debug) console.error(denied.stack);
+  // flag was given), thrown directly or as the cause of another error.
+  const missing = missingPermission(error);
+  if (missing) {
+    console.error(
+      `dagent: ${
+        error instanceof DagentError ? error.message : `missing permission: ${missing.access}`
+      }`,
+    );
+    console.error(`hint: ${permissionHint(missing)}`);
+    if (debug) console.error(missing.denied.stack);
     return error instanceof DagentError ? error.exitCode : ExitCode.Failed;
   }
   console.error(

@@ -5,6 +5,9 @@
  *
  * Also home of {@link ConfigProblem} and {@link ConfigError}, the shape in which every
  * stage of config loading reports what is wrong.
+ *
+ * The YAML parser is the `yaml` package from its one-file ES-module bundle
+ * (lib/npm_bundles.ts explains why), typed by the package's own declarations.
  * @module
  */
 import {
@@ -19,7 +22,7 @@ import {
   parseDocument,
   visit,
   type YAMLMap,
-} from "./yaml.ts";
+} from "./yaml_bundle.generated.js";
 import { DagentError, ExitCode } from "../errors.ts";
 
 /** Largest config file dagent reads (checked with stat before reading). */

@@ -86,11 +86,11 @@ export interface PermissionInputs {
 }
 
 /**
- * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts); OSTYPE, which the `which`
- * package reads when it is loaded — the MCP SDK's stdio client imports it (via cross-spawn),
- * and `run`, `exec` and `mcp` load that client even for a config without stdio servers.
+ * Variables read whatever the config: DAGENT_DEBUG (lib/cli/main.ts). (OSTYPE, which the
+ * `which` package reads when the MCP SDK's stdio client loads it, is in the stdio lists:
+ * that client is loaded only when a stdio toolset starts.)
  */
-const ALWAYS_ENV = ["DAGENT_DEBUG", "OSTYPE"];
+const ALWAYS_ENV = ["DAGENT_DEBUG"];
 /** Variables `configDir()` (token store) reads. */
 const CONFIG_DIR_ENV = ["DAGENT_HOME", "XDG_CONFIG_HOME", "HOME"];
 /** Variables `auditDataDir()` reads. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { RemoteConfig } from "../config/types.ts";
-import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { LATEST_PROTOCOL_VERSION } from "./sdk_bundle.generated.js";
 
 /**
  * Builds the probe for a remote server: an `initialize` POST for Streamable HTTP, the

@@ -9,13 +9,10 @@
  * {@link DagentError} it throws is remembered so the toolset can report it unchanged.
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="@modelcontextprotocol/sdk/client/sse"
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { SSEClientTransport, StreamableHTTPClientTransport } from "./sdk_bundle.generated.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { DagentError, ExitCode } from "../errors.ts";
+import { DagentError, ExitCode, permissionError } from "../errors.ts";
 import type { RemoteConfig } from "../config/types.ts";
 
 /** A fetch function as the MCP transports (and dagent's OAuth fetch) use it. */
@@ -462,6 +459,8 @@ function parseServerUrl(raw: string, name: string): URL {
 
 /** Describes a failed request to a remote MCP server in one line: refused, TLS, DNS, timeout. */
 export function networkError(name: string, target: URL, error: unknown): DagentError {
+  const permission = permissionError(`toolset "${name}"`, error);
+  if (permission) return permission;
   // Deno's fetch says "fetch failed" and puts the reason in `cause`.
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   const text = [error, cause]

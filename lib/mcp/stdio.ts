@@ -12,7 +12,7 @@ import {
   getDefaultEnvironment,
   StdioClientTransport,
 } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { DagentError, ExitCode } from "../errors.ts";
+import { DagentError, ExitCode, permissionError } from "../errors.ts";
 import type { ToolsetConfig } from "../config/types.ts";
 
 /** Options of {@link createStdioTransport}. */
@@ -119,6 +119,8 @@ function inheritedEnv(): Record<string, string> {
 }
 
 function spawnError(name: string, command: string, cwd: string | undefined, error: unknown) {
+  const permission = permissionError(`toolset "${name}"`, error);
+  if (permission) return permission;
   const code = (error as { code?: string } | undefined)?.code;
   const where = cwd ? ` in ${cwd}` : "";
   if (code === "ENOENT") {

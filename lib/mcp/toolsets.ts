@@ -6,25 +6,24 @@
  * stops none of the others.
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
+import type { ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import {
+  Client,
   ElicitRequestSchema,
-  type ElicitResult,
   ErrorCode,
   McpError,
   ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
-import { DagentError, ExitCode } from "../errors.ts";
+} from "./sdk_bundle.generated.js";
+import { DagentError, ExitCode, permissionError } from "../errors.ts";
 import type { ToolsetConfig } from "../config/types.ts";
 import type { FormRequest, FormResult } from "../runtime/elicitation.ts";
 import type { CallOptions, ToolInfo, ToolResult, Toolset } from "./types.ts";
 import { ToolAllowList } from "./filter.ts";
 import { createRemoteTransport, type FetchLike } from "./remote.ts";
-import { createStdioTransport, type StdioConnection } from "./stdio.ts";
+import type { StdioConnection } from "./stdio.ts";
 
 /** Options of {@link createToolset}. */
 export interface ToolsetOptions {
@@ -143,6 +142,8 @@ class McpToolset implements Toolset {
   #client?: Client;
   #connection?: Connection;
   #tools?: Promise<ToolInfo[]>;
+  /** Counts {@link stop} calls, so a start that was stopped while it waited gives up. */
+  #stops = 0;
 
   constructor(config: ToolsetConfig, options: ToolsetOptions) {
     this.name = options.name;
@@ -197,6 +198,7 @@ class McpToolset implements Toolset {
   async stop(): Promise<void> {
     const client = this.#client;
     const connection = this.#connection;
+    this.#stops++;
     this.#client = undefined;
     this.#connection = undefined;
     this.#starting = undefined;
@@ -208,14 +210,17 @@ class McpToolset implements Toolset {
 
   async #ready(): Promise<Client> {
     await this.start();
-    if (!this.#client) {
-      throw new DagentError(`toolset "${this.name}" was stopped`, { code: "mcp.stopped" });
-    }
+    if (!this.#client) throw stoppedError(this.name);
     return this.#client;
   }
 
   async #connect(): Promise<void> {
-    const connection = this.#openConnection();
+    const stops = this.#stops;
+    const connection = await this.#openConnection();
+    if (stops !== this.#stops) {
+      await connection.transport.close().catch(() => {});
+      throw stoppedError(this.name);
+    }
     this.#connection = connection;
     const client = new Client(CLIENT_INFO, { capabilities: { elicitation: { form: {} } } });
     // MCP "Elicitation": form requests go to the handler; without one, decline.
@@ -254,7 +259,7 @@ class McpToolset implements Toolset {
     this.#client = client;
   }
 
-  #openConnection(): Connection {
+  async #openConnection(): Promise<Connection> {
     if (this.#config.remote?.url) {
       const remote = createRemoteTransport(this.#config.remote, {
         name: this.name,
@@ -267,6 +272,7 @@ class McpToolset implements Toolset {
         afterClose: () => Promise.resolve(),
       };
     }
+    const { createStdioTransport } = await loadStdioModule();
     const stdio = createStdioTransport(this.#config, {
       name: this.name,
       baseDir: this.#options.cwd,
@@ -372,6 +378,23 @@ function stripExtension(name: string): string {
   return name.replace(/\.(ts|js|mjs|cjs|py|exe)$/i, "");
 }
 
+function stoppedError(name: string): DagentError {
+  return new DagentError(`toolset "${name}" was stopped`, { code: "mcp.stopped" });
+}
+
+let stdioModule: Promise<typeof import("./stdio.ts")> | undefined;
+
+/**
+ * lib/mcp/stdio.ts, loaded when the first stdio toolset starts: it brings the MCP SDK's
+ * stdio client from npm (Node built-ins, cross-spawn), which a config with remote servers
+ * only never needs. The specifier is computed so that Deno does not load the module with
+ * this one (it loads the graph of a literal `import("./x.ts")` up front); `deno compile`
+ * is told to `--include` it.
+ */
+function loadStdioModule(): Promise<typeof import("./stdio.ts")> {
+  return stdioModule ??= import(new URL("./stdio.ts", import.meta.url).href);
+}
+
 /** Waits for the child to exit after close; kills it if it lingers. */
 async function waitExit(stdio: StdioConnection): Promise<void> {
   const pid = stdio.pid();
@@ -386,6 +409,8 @@ async function waitExit(stdio: StdioConnection): Promise<void> {
 }
 
 function stdioError(name: string, stdio: StdioConnection, error: unknown): DagentError {
+  const permission = permissionError(`toolset "${name}"`, error);
+  if (permission) return permission;
   const base = error instanceof DagentError ? error : undefined;
   const tail = stdio.stderrTail();
   if (base && !tail) return base;
@@ -403,6 +428,8 @@ function stdioError(name: string, stdio: StdioConnection, error: unknown): Dagen
 
 function asDagentError(name: string, error: unknown): DagentError {
   if (error instanceof DagentError) return error;
+  const permission = permissionError(`toolset "${name}"`, error);
+  if (permission) return permission;
   const status = (error as { code?: unknown } | undefined)?.code;
   if (status === 401 || status === 403) {
     return new DagentError(
