@@ -28,6 +28,8 @@ export interface StartupTimes {
   emptyMs: number;
   helpMs: number;
   validateMs: number;
+  /** `mcp tools --help`: loads the MCP client (reported, no target). */
+  mcpMs: number;
   runs: number;
 }
 
@@ -41,12 +43,14 @@ export async function measureStartup(runs = 15): Promise<StartupTimes> {
       empty: ["run", "--allow-all", "--config", CONFIG, empty],
       help: ["run", "--allow-all", "main.ts", "--help"],
       validate: ["run", "--allow-all", "main.ts", "validate", EXAMPLE],
+      mcp: ["run", "--allow-all", "main.ts", "mcp", "tools", "--help"],
     };
     const times = await timeInterleaved(commands, runs);
     return {
       emptyMs: median(times.empty),
       helpMs: median(times.help),
       validateMs: median(times.validate),
+      mcpMs: median(times.mcp),
       runs,
     };
   } finally {
@@ -224,7 +228,10 @@ export async function runStartupBench(runs = 15): Promise<BenchResult[]> {
   const help = times.helpMs / times.emptyMs;
   const validate = times.validateMs / times.emptyMs;
   const ms = (value: number) => `${Math.round(value)} ms`;
-  let helpNote = `${ms(times.helpMs)} vs empty ${ms(times.emptyMs)}`;
+  let helpNote = `${ms(times.helpMs)} vs empty ${ms(times.emptyMs)}; for reference, ` +
+    `mcp tools --help (which loads the MCP client) ${ms(times.mcpMs)} (${
+      ratio(times.mcpMs / times.emptyMs)
+    })`;
   let validateNote = `${ms(times.validateMs)} vs empty ${ms(times.emptyMs)}`;
   if (help > TARGET) {
     const lazy = await measureUnexecutedImport();
