@@ -16,6 +16,7 @@ import { runRefreshLoadBench } from "./refresh_load.ts";
 import { runParallelStartBench } from "./parallel_start.ts";
 import { runCallOverheadBench } from "./call_overhead.ts";
 import { runStartupBench } from "./startup.ts";
+import { runAuditBench } from "./audit_bench.ts";
 
 /** One benchmark: its name (for errors) and how to run it. */
 interface Bench {
@@ -32,20 +33,6 @@ const BENCHES: Bench[] = [
   { name: "start-up", run: () => runStartupBench(15) },
   { name: "audit append", run: runAuditBench },
 ];
-
-/** Benchmark 7 lives in bench/audit_bench.ts (the audit log's own); "pending" until it exists. */
-async function runAuditBench(): Promise<BenchResult> {
-  let module: { runAuditBench?: () => Promise<BenchResult> };
-  try {
-    module = await import(new URL("./audit_bench.ts", import.meta.url).href);
-  } catch {
-    module = {};
-  }
-  if (!module.runAuditBench) {
-    return { name: "audit append", figure: "pending", target: "see the audit issue", ok: false };
-  }
-  return await module.runAuditBench();
-}
 
 /** The machine the figures were measured on, in one line. */
 export function machine(): string {
