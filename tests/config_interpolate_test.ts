@@ -70,9 +70,12 @@ Deno.test("interpolate walks maps and lists, touching strings only, without muta
   assert.deepEqual(missing.problems.map((p) => p.path), [["list", 1]]);
 });
 
-function problemsOf(text: string, fakeEnv: Record<string, string | undefined>): ConfigProblem[] {
+async function problemsOf(
+  text: string,
+  fakeEnv: Record<string, string | undefined>,
+): Promise<ConfigProblem[]> {
   try {
-    parseConfigText(text, "i.yaml", { env: fakeEnv });
+    await parseConfigText(text, "i.yaml", { env: fakeEnv });
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -97,8 +100,8 @@ const REMOTE = `agents:
             callbackRedirectURL: https://tunnel.example.com:\${callbackPort}/cb
 `;
 
-Deno.test("loaded configs are interpolated everywhere; ${callbackPort} is kept", () => {
-  const loaded = parseConfigText(REMOTE, "i.yaml", {
+Deno.test("loaded configs are interpolated everywhere; ${callbackPort} is kept", async () => {
+  const loaded = await parseConfigText(REMOTE, "i.yaml", {
     env: { TEAM: "blue", OWNER: "ann", TOKEN: "t0k", SECRET: "s3" },
   });
   const root = loaded.config.agents.root;
@@ -110,8 +113,8 @@ Deno.test("loaded configs are interpolated everywhere; ${callbackPort} is kept",
   assert.equal(remote?.oauth?.callbackRedirectURL, "https://tunnel.example.com:${callbackPort}/cb");
 });
 
-Deno.test("missing variables: each named at the exact line:col of its reference", () => {
-  const problems = problemsOf(REMOTE, { TEAM: "blue" });
+Deno.test("missing variables: each named at the exact line:col of its reference", async () => {
+  const problems = await problemsOf(REMOTE, { TEAM: "blue" });
   assert.deepEqual(
     problems.map((p) => `${p.line}:${p.col}: ${p.message}`),
     [
@@ -124,7 +127,7 @@ Deno.test("missing variables: each named at the exact line:col of its reference"
   );
 });
 
-Deno.test("an unresolved value is not also reported by the checks of that value", () => {
+Deno.test("an unresolved value is not also reported by the checks of that value", async () => {
   const text = `agents:
   root:
     model: openai/gpt-4o
@@ -133,13 +136,13 @@ Deno.test("an unresolved value is not also reported by the checks of that value"
         remote:
           url: \${MCP_URL}
 `;
-  const problems = problemsOf(text, {});
+  const problems = await problemsOf(text, {});
   // Only the missing variable: not also "url is not a valid URL".
   assert.deepEqual(problems.map((p) => `${p.line}:${p.col}`), ["7:16"]);
   assert.match(problems[0].message, /MCP_URL is not set/);
 });
 
-Deno.test("interpolated values are validated: a bad URL from the environment is caught", () => {
+Deno.test("interpolated values are validated: a bad URL from the environment is caught", async () => {
   const text = `agents:
   root:
     model: openai/gpt-4o
@@ -148,17 +151,17 @@ Deno.test("interpolated values are validated: a bad URL from the environment is 
         remote:
           url: \${MCP_URL}
 `;
-  const problems = problemsOf(text, { MCP_URL: "not a url" });
+  const problems = await problemsOf(text, { MCP_URL: "not a url" });
   assert.deepEqual(problems.map((p) => `${p.line}:${p.col}: ${p.message}`), [
     "7:16: agents.root.toolsets[0].remote.url is not a valid URL",
   ]);
 });
 
-Deno.test("the process environment is used when no env option is given", () => {
+Deno.test("the process environment is used when no env option is given", async () => {
   const name = "DAGENT_TEST_INTERPOLATE_TEAM";
   Deno.env.set(name, "green");
   try {
-    const loaded = parseConfigText(
+    const loaded = await parseConfigText(
       `agents:\n  root:\n    model: openai/gpt-4o\n    description: \${${name}}\n`,
       "p.yaml",
     );

@@ -49,8 +49,8 @@ agents:
           url: https://mcp.example.com/mcp
 `;
 
-Deno.test("a valid config loads, typed, with positions of its elements", () => {
-  const loaded = parseConfigText(VALID, "agent.yaml", { env: {} });
+Deno.test("a valid config loads, typed, with positions of its elements", async () => {
+  const loaded = await parseConfigText(VALID, "agent.yaml", { env: {} });
   assert.equal(loaded.path, "agent.yaml");
   assert.equal(loaded.config.agents.root.model, "openai/gpt-4o");
   assert.equal(loaded.config.agents.root.toolsets?.[0].remote?.url, "https://mcp.example.com/mcp");
@@ -220,7 +220,7 @@ Deno.test("duplicate keys name both places, and checking goes on", async () => {
   ]);
 });
 
-Deno.test("every problem is reported, sorted by position, in one ConfigError", () => {
+Deno.test("every problem is reported, sorted by position, in one ConfigError", async () => {
   const text = `agents:
   root:
     model: nothing
@@ -231,7 +231,7 @@ Deno.test("every problem is reported, sorted by position, in one ConfigError", (
 `;
   let caught: unknown;
   try {
-    parseConfigText(text, "all.yaml", { env: {} });
+    await parseConfigText(text, "all.yaml", { env: {} });
   } catch (error) {
     caught = error;
   }
@@ -286,7 +286,7 @@ Deno.test("CRLF line endings and a BOM keep positions right", async () => {
   });
 });
 
-Deno.test("merge keys are expanded and positions found through them", () => {
+Deno.test("merge keys are expanded and positions found through them", async () => {
   const text = `x-base: &base
   model: openai/gpt-4o
 agents:
@@ -294,7 +294,7 @@ agents:
     <<: *base
     add_date: true
 `;
-  const loaded = parseConfigText(text, "m.yaml", { env: {} });
+  const loaded = await parseConfigText(text, "m.yaml", { env: {} });
   assert.equal(loaded.config.agents.root.model, "openai/gpt-4o");
   assert.deepEqual(loaded.locate(["agents", "root", "model"]), { line: 2, col: 10 });
 });
@@ -318,7 +318,7 @@ Deno.test("a __proto__ key is an unknown key, not a prototype", async () => {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
-Deno.test("problems never echo secret values", () => {
+Deno.test("problems never echo secret values", async () => {
   const text = `agents:
   root:
     model: openai/gpt-4o
@@ -330,7 +330,7 @@ Deno.test("problems never echo secret values", () => {
 `;
   let caught: unknown;
   try {
-    parseConfigText(text, "s.yaml", { env: {} });
+    await parseConfigText(text, "s.yaml", { env: {} });
   } catch (error) {
     caught = error;
   }

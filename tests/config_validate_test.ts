@@ -68,9 +68,9 @@ for (const name of badFiles) {
 }
 
 /** The problems of an inline config, as `LINE:COL message` (hint after ` | `). */
-function check(text: string): string[] {
+async function check(text: string): Promise<string[]> {
   try {
-    parseConfigText(text, "c.yaml", { env: {} });
+    await parseConfigText(text, "c.yaml", { env: {} });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) =>
@@ -80,8 +80,8 @@ function check(text: string): string[] {
   return [];
 }
 
-Deno.test("misspelt keys suggest the nearest valid key, at every level", () => {
-  const problems = check(`agents:
+Deno.test("misspelt keys suggest the nearest valid key, at every level", async () => {
+  const problems = await check(`agents:
   root:
     modle: openai/gpt-4o
     model: openai/gpt-4o
@@ -95,8 +95,8 @@ Deno.test("misspelt keys suggest the nearest valid key, at every level", () => {
   ]);
 });
 
-Deno.test("no root agent: the problem says which agents exist", () => {
-  const problems = check(
+Deno.test("no root agent: the problem says which agents exist", async () => {
+  const problems = await check(
     "agents:\n  Root: { model: openai/gpt-4o }\n  b: { model: openai/gpt-4o }\n",
   );
   assert.deepEqual(problems, [
@@ -105,8 +105,8 @@ Deno.test("no root agent: the problem says which agents exist", () => {
   ]);
 });
 
-Deno.test("a sub-agent cycle is reported once, at the link that closes it", () => {
-  const problems = check(`agents:
+Deno.test("a sub-agent cycle is reported once, at the link that closes it", async () => {
+  const problems = await check(`agents:
   root: { model: openai/gpt-4o, sub_agents: [a, b] }
   a: { model: openai/gpt-4o, sub_agents: [b] }
   b: { model: openai/gpt-4o, sub_agents: [a] }
@@ -117,9 +117,9 @@ Deno.test("a sub-agent cycle is reported once, at the link that closes it", () =
   ]);
 });
 
-Deno.test("sub-agent trees without cycles (shared children) are fine", () => {
+Deno.test("sub-agent trees without cycles (shared children) are fine", async () => {
   assert.deepEqual(
-    check(`agents:
+    await check(`agents:
   root: { model: openai/gpt-4o, sub_agents: [a, b] }
   a: { model: openai/gpt-4o, sub_agents: [c] }
   b: { model: openai/gpt-4o, sub_agents: [c] }
@@ -129,17 +129,17 @@ Deno.test("sub-agent trees without cycles (shared children) are fine", () => {
   );
 });
 
-Deno.test("oauth on a non-mcp toolset is refused; on an mcp remote it is fine", () => {
+Deno.test("oauth on a non-mcp toolset is refused; on an mcp remote it is fine", async () => {
   const base = (type: string) =>
     `agents:\n  root:\n    model: openai/gpt-4o\n    toolsets:\n      - type: ${type}\n` +
     `        remote: { url: "https://a.example.com/mcp", oauth: { clientId: x } }\n`;
-  assert.deepEqual(check(base("mcp")), []);
-  const problems = check(base("shell"));
+  assert.deepEqual(await check(base("mcp")), []);
+  const problems = await check(base("shell"));
   assert.equal(problems.length, 1);
   assert.match(problems[0], /^6:9 'remote' applies only to toolsets of type mcp/);
 });
 
-Deno.test("client_credentials with a private key and a client id is fine", () => {
+Deno.test("client_credentials with a private key and a client id is fine", async () => {
   const text = `agents:
   root:
     model: openai/gpt-4o
@@ -149,7 +149,7 @@ Deno.test("client_credentials with a private key and a client id is fine", () =>
           url: https://a.example.com/mcp
           oauth: { grantType: client_credentials, clientId: bot, privateKeyFile: k.pem }
 `;
-  assert.deepEqual(check(text), []);
+  assert.deepEqual(await check(text), []);
 });
 
 Deno.test("checkSemantics tolerates data of any shape (the schema reports it)", () => {

@@ -201,12 +201,13 @@ Deno.test("docs: README's remote.oauth table lists exactly the schema's OAuth ke
   assert.deepEqual(unknown, [], `README's OAuth table names keys the schema rejects`);
 });
 
-Deno.test("docs: every YAML config in README loads without a problem", () => {
+Deno.test("docs: every YAML config in README loads without a problem", async () => {
   let loaded = 0;
   for (const text of codeBlocks(README, ["yaml", "yml"])) {
     if (!/^agents:/m.test(text)) continue;
-    const env = Object.fromEntries(referencedEnvNames(text).map((n) => [n, `placeholder-${n}`]));
-    const { config } = parseConfigText(text, "README.md", { env });
+    const referenced = await referencedEnvNames(text);
+    const env = Object.fromEntries(referenced.map((n) => [n, `placeholder-${n}`]));
+    const { config } = await parseConfigText(text, "README.md", { env });
     assert.ok(Object.keys(config.agents).length > 0);
     loaded++;
   }

@@ -52,20 +52,21 @@ async function example(name: string): Promise<{ text: string; path: string }> {
   return { text: await Deno.readTextFile(path), path };
 }
 
-function inputs(
+async function inputs(
   text: string,
   path: string,
   overrides: Partial<PermissionInputs> = {},
-): PermissionInputs {
-  const env = Object.fromEntries(referencedEnvNames(text).map((n) => [n, `placeholder-${n}`]));
+): Promise<PermissionInputs> {
+  const referenced = await referencedEnvNames(text);
+  const env = Object.fromEntries(referenced.map((n) => [n, `placeholder-${n}`]));
   // Defaults must win where there is one: only give values to names used without default.
   for (const name of Object.keys(env)) {
     if (!new RegExp(`\\$\\{(env\\.)?${name}\\}`).test(text)) delete env[name];
   }
-  const { config } = parseConfigText(text, path, { env });
+  const { config } = await parseConfigText(text, path, { env });
   return {
     config,
-    rawText: text,
+    referencedEnv: referenced,
     configPath: path,
     platform: "linux",
     env: { HOME, DISPLAY: ":0" },
@@ -82,7 +83,7 @@ async function permissionsOf(
   overrides: Partial<PermissionInputs> = {},
 ): Promise<PermissionSet> {
   const { text, path } = await example(name);
-  return computePermissions(inputs(text, path, overrides));
+  return computePermissions(await inputs(text, path, overrides));
 }
 
 function sets(set: PermissionSet) {
@@ -233,7 +234,7 @@ Deno.test("permissions: platform, keychain switch, $BROWSER and missing programs
   assert.ok(win.env.includes("PATHEXT") && win.env.includes("SYSTEMROOT"));
 });
 
-Deno.test("permissions: env references use the loader's grammar", () => {
+Deno.test("permissions: env references use the loader's grammar", async () => {
   const text = [
     "# ${IN_A_COMMENT}",
     'version: "2"',
@@ -248,7 +249,7 @@ Deno.test("permissions: env references use the loader's grammar", () => {
     "          oauth:",
     "            callbackRedirectURL: https://tunnel.example/cb?p=${callbackPort}",
   ].join("\n");
-  assert.deepEqual(referencedEnvNames(text), ["MODEL", "PRICE", "TAX"]);
+  assert.deepEqual(await referencedEnvNames(text), ["MODEL", "PRICE", "TAX"]);
 });
 
 Deno.test("permissions: sub-agent closure handles cycles and unknown names", () => {
@@ -520,6 +521,38 @@ Deno.test("permissions --discover: the authorization server found via RFC 9728 i
     await scenario.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("compile task: every module loaded by a computed import is included", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", REPO)));
+  const words: string[] = config.tasks.compile.split(/\s+/);
+  const included = words.filter((_, i) => words[i - 1] === "--include");
+  const root = new URL("lib/", REPO);
+  const targets: string[] = [];
+  async function scan(dir: URL): Promise<void> {
+    for await (const entry of Deno.readDir(dir)) {
+      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+      if (entry.isDirectory) await scan(url);
+      if (!entry.name.endsWith(".ts")) continue;
+      const text = await Deno.readTextFile(url);
+      // `import(new URL("./x.ts", import.meta.url)…)`: invisible to `deno compile`.
+      for (const match of text.matchAll(/import\(new URL\("([^"]+)", import\.meta\.url\)/g)) {
+        targets.push(new URL(match[1], url).pathname.slice(REPO.pathname.length));
+      }
+      // lib/cli/main.ts loads the command modules of its table the same way.
+      if (/\bnew URL\(entry\.module, import\.meta\.url\)/.test(text)) {
+        for (const match of text.matchAll(/module: "(\.\/[^"]+)"/g)) {
+          targets.push(new URL(match[1], url).pathname.slice(REPO.pathname.length));
+        }
+      }
+    }
+  }
+  await scan(root);
+  assert.ok(targets.includes("lib/cli/validate.ts") && targets.includes("lib/mcp/stdio.ts"));
+  const missing = targets.filter((target) =>
+    !included.some((path) => target === path || target.startsWith(`${path}/`))
+  );
+  assert.deepEqual(missing, [], `add --include for these to the compile task`);
 });
 
 Deno.test("compile task: its baked-in default flags run every toolset of local.yaml", async () => {

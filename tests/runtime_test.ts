@@ -18,7 +18,7 @@ Deno.test("an interrupted turn stops at once and the next turn of the session wo
   const model = startScriptedModelServer({
     script: [{ text: "partial answer", hang: true }, { text: "second answer" }],
   });
-  const loaded = parseConfigText(
+  const loaded = await parseConfigText(
     `version: "2"
 models:
   m: { provider: openai, model: scripted, base_url: "${model.openaiBaseUrl}" }

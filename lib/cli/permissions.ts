@@ -115,8 +115,9 @@ export async function run(args: string[]): Promise<number> {
 
   const file = positionals[0];
   const text = await readConfigFile(file);
-  const { env: configEnv, unset } = configEnvironment(text);
-  const { config } = parseConfigText(text, file, { env: configEnv });
+  const referencedEnv = await referencedEnvNames(text);
+  const { env: configEnv, unset } = configEnvironment(text, referencedEnv);
+  const { config } = await parseConfigText(text, file, { env: configEnv });
   const agent = values.agent as string | undefined;
   if (agent !== undefined && !Object.hasOwn(config.agents, agent)) {
     const names = Object.keys(config.agents);
@@ -134,7 +135,7 @@ export async function run(args: string[]): Promise<number> {
     : undefined;
   const set = computePermissions({
     config,
-    rawText: text,
+    referencedEnv,
     configPath: resolve(file),
     agent,
     platform,
@@ -255,12 +256,13 @@ function parseTimeout(value: string | undefined): number {
 /**
  * The environment the config is loaded with: the variables it references, read one by one;
  * one that is unset and used without a default gets a placeholder, so that a secret not
- * exported yet does not stop the permissions from being printed. Returns those names too.
+ * exported yet does not stop the permissions from being printed. `names`: the variables
+ * the config references ({@link referencedEnvNames}).
  */
 function configEnvironment(
   text: string,
+  names: readonly string[],
 ): { env: Record<string, string | undefined>; unset: string[] } {
-  const names = referencedEnvNames(text);
   const env = readEnv(names);
   const unset: string[] = [];
   for (const name of names) {

@@ -6,24 +6,12 @@
  * Also home of {@link ConfigProblem} and {@link ConfigError}, the shape in which every
  * stage of config loading reports what is wrong.
  *
- * The YAML parser is the `yaml` package from its one-file ES-module bundle
- * (lib/npm_bundles.ts explains why), typed by the package's own declarations.
+ * Plain configs are parsed by a small subset parser (yaml_subset.ts); everything else,
+ * broken YAML included, by the `yaml` package (yaml_full.ts), loaded only then.
  * @module
  */
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseDocument,
-  visit,
-  type YAMLMap,
-} from "./yaml_bundle.generated.js";
 import { DagentError, ExitCode } from "../errors.ts";
+import { findInSubset, lineStartsOf, parseYamlSubset } from "./yaml_subset.ts";
 
 /** Largest config file dagent reads (checked with stat before reading). */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -221,87 +209,78 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return bytes.length;
 }
 
-/** Hints for YAML parser error codes that have a usual cause. */
-const YAML_HINTS: Record<string, string> = {
-  TAB_AS_INDENT: "indent with spaces; YAML does not allow tabs for indentation",
-  BAD_INDENT: "check the indentation: the keys of one map must start in the same column",
-  MULTIPLE_DOCS: "a config is one YAML document; remove the extra '---'",
-  BLOCK_AS_IMPLICIT_KEY: 'quote a value that contains ": ", e.g. key: "a: b"',
-  MISSING_CHAR: "close the quote or bracket that was opened before this point",
-  TAG_RESOLVE_FAILED: "dagent configs use no custom YAML tags; remove the '!' tag",
-};
+/** Offsets of a node found in a parsed document (`yaml`'s `range[0..1]`). */
+export interface NodeSpan {
+  start: number;
+  end: number;
+  /** A scalar (its source is `text.slice(start, end)`), not a collection. */
+  scalar: boolean;
+  /** The null of a `key:` with nothing after it (an empty range). */
+  emptyNull: boolean;
+}
 
-/** A parsed YAML config document with the means to map paths in it back to positions. */
+/** What a pointer leads to: the key and value nodes, and whether the path exists in full. */
+export interface SpanFound {
+  key?: NodeSpan;
+  value?: NodeSpan;
+  exact: boolean;
+}
+
+/** A document as one of the two YAML parsers (yaml_subset.ts, yaml_full.ts) returns it. */
+export interface ParsedYaml {
+  /** The plain JS value; undefined when it could not be built. */
+  data: unknown;
+  /** Problems without the file name. */
+  problems: Omit<ConfigProblem, "file">[];
+  /** True when the data cannot be trusted for further checks. */
+  fatal: boolean;
+  /** The nodes at `pointer` (deepest existing ancestor, `exact: false`, when it does not exist). */
+  find(pointer: Pointer): SpanFound;
+}
+
+let fullParser: Promise<typeof import("./yaml_full.ts")> | undefined;
+
+/**
+ * lib/config/yaml_full.ts, loaded on first use. The specifier is computed so that Deno
+ * does not load `yaml` at start-up for the configs that never need it; `deno compile`
+ * is told to include the module (deno.json, task `compile`).
+ */
+function loadFullParser(): Promise<typeof import("./yaml_full.ts")> {
+  return fullParser ??= import(new URL("./yaml_full.ts", import.meta.url).href);
+}
+
+/**
+ * A parsed YAML config document with the means to map paths in it back to positions.
+ * Made by {@link parseYaml}.
+ */
 export class YamlSource {
   /** The file as the user named it. */
   readonly file: string;
   /** The whole text. */
   readonly text: string;
-  /** The `yaml` document (comments, ranges). */
-  readonly doc: Document.Parsed;
   /** The plain JS value of the document; undefined when it could not be built. */
   readonly data: unknown;
   /** Syntax problems, duplicate keys and the like. */
   readonly problems: ConfigProblem[];
   /** True when the problems are such that the data cannot be trusted for further checks. */
   readonly fatal: boolean;
-  readonly #lines: LineCounter;
+  readonly #lineStarts: number[];
+  readonly #find: (pointer: Pointer) => SpanFound;
 
-  constructor(text: string, file: string) {
+  /** Use {@link parseYaml}. */
+  constructor(text: string, file: string, lineStarts: number[], parsed: ParsedYaml) {
     this.file = file;
     this.text = text;
-    this.#lines = new LineCounter();
-    this.doc = parseDocument(text, {
-      lineCounter: this.#lines,
-      prettyErrors: false,
-      uniqueKeys: false, // duplicates are reported below, with both places named
-      merge: true, // `<<: *anchor`, as Go's yaml (cagent) accepts
-    });
-    this.problems = [];
-    for (const issue of [...this.doc.errors, ...this.doc.warnings]) {
-      this.problems.push({
-        file,
-        ...this.position(issue.pos[0]),
-        message: `invalid YAML: ${issue.message.split("\n")[0]}`,
-        hint: YAML_HINTS[issue.code],
-      });
-    }
-    this.problems.push(...this.#duplicateKeys());
-    let data: unknown = undefined;
-    if (this.doc.errors.length === 0) {
-      try {
-        data = this.doc.toJS({ maxAliasCount: 100 });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.problems.push({
-          file,
-          line: 1,
-          col: 1,
-          message: `the YAML cannot be expanded: ${reason}`,
-          hint: "use fewer aliases (*name); a config needs very few",
-        });
-      }
-    }
-    this.data = data;
-    // Duplicate keys and unknown tags still leave a usable document: keep checking it.
-    this.fatal = this.doc.errors.length > 0 || data === undefined;
-    if (!this.fatal && this.doc.contents === null) {
-      this.problems.push({
-        file,
-        line: 1,
-        col: 1,
-        message: "the file is empty",
-        hint: "a config needs at least an 'agents:' map with a 'root' agent; " +
-          "see 'dagent schema'",
-      });
-      this.fatal = true;
-    }
+    this.#lineStarts = lineStarts;
+    this.data = parsed.data;
+    this.problems = parsed.problems.map((problem) => ({ file, ...problem }));
+    this.fatal = parsed.fatal;
+    this.#find = parsed.find;
   }
 
   /** 1-based line and column of a character offset. */
   position(offset: number): Position {
-    const { line, col } = this.#lines.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    return { line, col };
+    return positionIn(this.#lineStarts, Math.max(0, Math.min(offset, this.text.length)));
   }
 
   /**
@@ -310,101 +289,58 @@ export class YamlSource {
    * false.
    */
   locate(pointer: Pointer, target: "key" | "value" = "value"): Position & { exact: boolean } {
-    const found = this.#find(pointer);
+    const found = this.#found(pointer);
     const node = target === "key" ? (found.key ?? found.value) : found.value ?? found.key;
-    const offset = node?.range?.[0] ?? 0;
-    return { ...this.position(offset), exact: found.exact };
+    return { ...this.position(node?.start ?? 0), exact: found.exact };
   }
 
-  /** Source text and start offset of the node at `pointer`, when it exists. */
+  /** Source text and start offset of the scalar at `pointer`, when it exists. */
   source(pointer: Pointer): { text: string; offset: number } | undefined {
-    const found = this.#find(pointer);
-    if (!found.exact || !found.value?.range) return undefined;
-    const [start, end] = found.value.range;
+    const found = this.#found(pointer);
+    if (!found.exact || !found.value?.scalar) return undefined;
+    const { start, end } = found.value;
     return { text: this.text.slice(start, end), offset: start };
   }
 
-  #find(pointer: Pointer): { key?: Node; value?: Node; exact: boolean } {
-    let value: Node | undefined = this.#resolve(this.doc.contents ?? undefined);
-    let key: Node | undefined;
-    for (const segment of pointer) {
-      let next: { key?: Node; value?: Node } | undefined;
-      if (isMap(value)) {
-        const pair = this.#pairIn(value, String(segment));
-        if (pair) next = { key: pair.key as Node, value: (pair.value ?? undefined) as Node };
-      } else if (isSeq(value) && /^\d+$/.test(String(segment))) {
-        const item = value.items[Number(segment)] as Node | undefined;
-        if (item) next = { value: item };
-      }
-      if (!next) return { key, value, exact: false };
-      key = next.key;
-      value = this.#resolve(next.value);
-      // `key:` with nothing after it: point at the key rather than the line's end.
-      if (isScalar(value) && value.value === null && value.range?.[0] === value.range?.[1]) {
-        value = key ?? value;
-      }
-    }
-    return { key, value, exact: true };
-  }
-
-  #pairIn(map: YAMLMap, name: string, depth = 0): Pair | undefined {
-    // The last of duplicate keys wins, as in the data (the duplicate is reported).
-    const direct = map.items.findLast((pair) => keyText(pair.key) === name);
-    if (direct || depth > 8) return direct;
-    // Keys brought in by a merge (`<<: *anchor`) are found in the anchored map.
-    for (const pair of map.items) {
-      if (keyText(pair.key) !== "<<") continue;
-      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-      for (const source of sources) {
-        const resolved = this.#resolve(source as Node);
-        if (isMap(resolved)) {
-          const merged = this.#pairIn(resolved, name, depth + 1);
-          if (merged) return merged;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  #resolve(node: Node | undefined): Node | undefined {
-    let current = node;
-    for (let i = 0; i < 16 && isAlias(current); i++) {
-      current = current.resolve(this.doc) as Node | undefined;
-    }
-    return current;
-  }
-
-  #duplicateKeys(): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
-    visit(this.doc, {
-      Map: (_, map) => {
-        const first = new Map<string, Node>();
-        for (const pair of map.items) {
-          const name = keyText(pair.key);
-          if (name === undefined || name === "<<") continue;
-          const earlier = first.get(name);
-          const here = pair.key as Node;
-          if (!earlier) {
-            first.set(name, here);
-            continue;
-          }
-          const was = this.position(earlier.range?.[0] ?? 0);
-          problems.push({
-            file: this.file,
-            ...this.position(here.range?.[0] ?? 0),
-            message: `duplicate key '${name}' (first defined at line ${was.line})`,
-            hint: "remove one of them; YAML keys must be unique within a map",
-          });
-        }
-      },
-    });
-    return problems;
+  #found(pointer: Pointer): SpanFound {
+    const found = this.#find(pointer);
+    // `key:` with nothing after it: point at the key rather than the line's end.
+    if (found.value?.emptyNull) return { ...found, value: found.key ?? found.value };
+    return found;
   }
 }
 
-function keyText(key: unknown): string | undefined {
-  if (!isScalar(key)) return undefined;
-  // With `merge: true` the `<<` key's value is a symbol; its source is still `<<`.
-  if (typeof key.value === "symbol") return (key as { source?: string }).source ?? "<<";
-  return String(key.value);
+/**
+ * Parses a config's text: with the small subset parser when the text is plain YAML (the
+ * usual case, and fast at start-up), else with the `yaml` package, which is loaded then.
+ * Either way the result is the same (tests/yaml_subset_test.ts).
+ */
+export async function parseYaml(text: string, file: string): Promise<YamlSource> {
+  const lineStarts = lineStartsOf(text);
+  const subset = parseYamlSubset(text);
+  if (subset) {
+    const { root, data } = subset;
+    const parsed = {
+      data,
+      problems: [],
+      fatal: false,
+      find: (p: Pointer) => findInSubset(root, p),
+    };
+    return new YamlSource(text, file, lineStarts, parsed);
+  }
+  const { parseWithYaml } = await loadFullParser();
+  const parsed = parseWithYaml(text, (offset) => positionIn(lineStarts, offset));
+  return new YamlSource(text, file, lineStarts, parsed);
+}
+
+/** 1-based line and column of `offset`, from the offsets at which lines start. */
+function positionIn(lineStarts: number[], offset: number): Position {
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (lineStarts[mid] <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return { line: low + 1, col: offset - lineStarts[low] + 1 };
 }

@@ -16,10 +16,11 @@ import { interpolate, type ValuePath } from "./interpolate.ts";
 import {
   ConfigError,
   type ConfigProblem,
+  parseYaml,
   type Pointer,
   type Position,
   readConfigFile,
-  YamlSource,
+  type YamlSource,
 } from "./load.ts";
 import { checkSemantics, describePath, type PathProblem, validateSchema } from "./validate.ts";
 
@@ -62,19 +63,19 @@ export interface LoadedConfig {
  */
 export async function loadConfig(path: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const text = await readConfigFile(path);
-  return parseConfigText(text, path, options);
+  return await parseConfigText(text, path, options);
 }
 
 /**
  * Like {@link loadConfig} for text already in memory; `path` is used in messages
  * only. Throws {@link ConfigError} carrying every problem found.
  */
-export function parseConfigText(
+export async function parseConfigText(
   text: string,
   path: string,
   options: LoadOptions = {},
-): LoadedConfig {
-  const source = new YamlSource(text, path);
+): Promise<LoadedConfig> {
+  const source = await parseYaml(text, path);
   if (source.fatal) throw new ConfigError(path, source.problems);
   const problems: ConfigProblem[] = [...source.problems];
   const at = (problem: PathProblem): ConfigProblem => {

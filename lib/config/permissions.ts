@@ -10,7 +10,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { Config, ToolsetConfig } from "./types.ts";
 import { interpolate } from "./interpolate.ts";
-import { YamlSource } from "./load.ts";
+import { parseYaml } from "./load.ts";
 import { resolveModel } from "../models/resolve.ts";
 import { browserCommand } from "../oauth/browser.ts";
 
@@ -47,8 +47,8 @@ export type DiscoveredServer =
 export interface PermissionInputs {
   /** The loaded (interpolated, valid) config. */
   config: Config;
-  /** The config file's text as read (before interpolation), to find `${NAME}` references. */
-  rawText: string;
+  /** The variables the config's text references (`${NAME}`): {@link referencedEnvNames}. */
+  referencedEnv: readonly string[];
   /** Absolute path of the config file. */
   configPath: string;
   /** Only this agent and the sub-agents it can reach (default: every agent of the config). */
@@ -143,7 +143,7 @@ export function computePermissions(inputs: PermissionInputs): PermissionSet {
   const read = new Set<string>([inputs.configPath]);
   if (inputs.programDir) read.add(inputs.programDir);
   const write = new Set<string>();
-  const envNames = new Set<string>([...ALWAYS_ENV, ...referencedEnvNames(inputs.rawText)]);
+  const envNames = new Set<string>([...ALWAYS_ENV, ...inputs.referencedEnv]);
   const discoveredAtRunTime = new Set<string>();
   const notes: string[] = [];
   const windows = platform === "windows";
@@ -314,9 +314,9 @@ export function agentsInScope(config: Config, agent?: string): string[] {
  * comments and `$${` escapes do not count. `${callbackPort}` in `callbackRedirectURL` is
  * filled in by dagent, not the environment, and is left out.
  */
-export function referencedEnvNames(rawText: string): string[] {
+export async function referencedEnvNames(rawText: string): Promise<string[]> {
   const names = new Set<string>();
-  const source = new YamlSource(rawText, "config");
+  const source = await parseYaml(rawText, "config");
   interpolate(source.data, {
     lookup: (name) => {
       names.add(name);
