@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse } from "../lib/config/yaml_bundle.generated.js";
 import schema from "../schema/agent-schema.json" with { type: "json" };
-import { GENERATED_MODULE, generateValidatorSource } from "../schema/generate_validator.ts";
+import {
+  compileEagerly,
+  GENERATED_MODULE,
+  generateValidatorSource,
+} from "../schema/generate_validator.ts";
 import { validate as generated } from "../lib/config/schema_validator.generated.js";
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
@@ -97,6 +101,22 @@ Deno.test("the precompiled validator imports nothing (no ajv at start-up)", asyn
   const source = await Deno.readTextFile(GENERATED_MODULE);
   assert.doesNotMatch(source, /^\s*import\b|\bimport\s*\(|\brequire\s*\(/m);
   assert.match(source, /^export const validate = /m);
+});
+
+Deno.test("the precompiled validator's functions are compiled with the module (PIFE)", async () => {
+  const source = await Deno.readTextFile(GENERATED_MODULE);
+  // Function declarations would be compiled lazily, on the first validation.
+  assert.doesNotMatch(source, /^function /m);
+  const wrapped = [...source.matchAll(/^const (validate\d+) = \(function \1\(/gm)];
+  assert.ok(wrapped.length >= 1, "no validator function in parentheses");
+  assert.equal(source.match(/^\}\);$/gm)?.length, wrapped.length);
+  // A syntax check of the transformation on its own: a declaration becomes a PIFE.
+  assert.equal(
+    compileEagerly(
+      "function validate1(a) {\n  return a;\n}\nexport const validate = validate1;\nexport default validate1;\n",
+    ),
+    "// deno-fmt-ignore\nconst validate1 = (function validate1(a) {\n  return a;\n});\nexport const validate = validate1;\nexport default validate1;\n",
+  );
 });
 
 Deno.test("the precompiled validator reports the same errors as ajv compiling at run time", async () => {
