@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import schema from "../schema/agent-schema.json" with { type: "json" };
-import { ConfigError, configSchema, loadConfig } from "../lib/config/mod.ts";
+import { ConfigError, loadConfig } from "../lib/config/mod.ts";
 import type {
   AgentConfig,
   AuditConfig,
@@ -47,9 +47,9 @@ function* subschemas(node: JsonSchema, where: string): Generator<[string, JsonSc
   if (node.items) yield* subschemas(node.items, `${where}.items`);
 }
 
-Deno.test("the schema is draft-07 and is what the validator uses", () => {
+Deno.test("the schema is draft-07", () => {
+  // That the validator is this schema compiled: tests/config_validator_generated_test.ts.
   assert.equal(root.$schema, "http://json-schema.org/draft-07/schema#");
-  assert.equal(configSchema, schema);
 });
 
 Deno.test("every property and definition has a description (a $ref's target has one)", () => {

@@ -20,7 +20,7 @@ import {
   lineStartsOf,
   parseYamlSubset,
   type SubsetNode,
-} from "../lib/config/yaml_subset.ts";
+} from "../lib/config/yaml_subset.js";
 import { parseWithYaml } from "../lib/config/yaml_full.ts";
 import { parseYaml, type Pointer, YamlSource } from "../lib/config/load.ts";
 

@@ -6,12 +6,12 @@
  * Also home of {@link ConfigProblem} and {@link ConfigError}, the shape in which every
  * stage of config loading reports what is wrong.
  *
- * Plain configs are parsed by a small subset parser (yaml_subset.ts); everything else,
+ * Plain configs are parsed by a small subset parser (yaml_subset.js); everything else,
  * broken YAML included, by the `yaml` package (yaml_full.ts), loaded only then.
  * @module
  */
 import { DagentError, ExitCode } from "../errors.ts";
-import { findInSubset, lineStartsOf, parseYamlSubset } from "./yaml_subset.ts";
+import { findInSubset, lineStartsOf, parseYamlSubset } from "./yaml_subset.js";
 
 /** Largest config file dagent reads (checked with stat before reading). */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -226,7 +226,7 @@ export interface SpanFound {
   exact: boolean;
 }
 
-/** A document as one of the two YAML parsers (yaml_subset.ts, yaml_full.ts) returns it. */
+/** A document as one of the two YAML parsers (yaml_subset.js, yaml_full.ts) returns it. */
 export interface ParsedYaml {
   /** The plain JS value; undefined when it could not be built. */
   data: unknown;

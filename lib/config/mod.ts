@@ -31,7 +31,7 @@ export {
   MAX_CONFIG_BYTES,
   type Position,
 } from "./load.ts";
-export { BUILTIN_PROVIDERS, configSchema } from "./validate.ts";
+export { BUILTIN_PROVIDERS } from "./validate.ts";
 export type * from "./types.ts";
 
 /** Options of {@link loadConfig} and {@link parseConfigText}. */

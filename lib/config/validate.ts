@@ -10,7 +10,6 @@
  * @module
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import schema from "../../schema/agent-schema.json" with { type: "json" };
 import { validate as generatedValidate } from "./schema_validator.generated.js";
 import { nearest } from "../suggest.ts";
 
@@ -30,9 +29,6 @@ export interface SchemaCheckOptions {
   /** Source text of the value at a path, used for hints such as "quote it". */
   sourceOf?: (path: ProblemPath) => string | undefined;
 }
-
-/** The config JSON Schema (draft-07), as loaded. */
-export const configSchema: Record<string, unknown> = schema;
 
 /** Providers dagent talks to without a `base_url`. */
 export const BUILTIN_PROVIDERS = ["openai", "anthropic", "dmr", "ollama"] as const;

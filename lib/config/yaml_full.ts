@@ -1,7 +1,7 @@
 /**
  * Parsing a config with the `yaml` package (from its one-file ES-module bundle,
  * lib/npm_bundles.ts explains why): the path for every text the subset parser
- * (yaml_subset.ts) declines, which includes every text with a syntax error, so the
+ * (yaml_subset.js) declines, which includes every text with a syntax error, so the
  * messages about broken YAML and their positions come from here.
  *
  * load.ts imports this module on demand: most configs never need it, and loading and
