@@ -30,7 +30,7 @@ const BENCHES: Bench[] = [
   { name: "refresh under load", run: () => runRefreshLoadBench(100) },
   { name: "parallel start", run: runParallelStartBench },
   { name: "per-call overhead", run: () => runCallOverheadBench() },
-  { name: "start-up", run: () => runStartupBench(15) },
+  { name: "start-up", run: () => runStartupBench(25) },
   { name: "audit append", run: runAuditBench },
 ];
 

@@ -5,10 +5,11 @@
  *
  * When a target is missed it measures why, in the same run: what an import of a command
  * module costs that is never executed (Deno loads the module graph of statically
- * analyzable dynamic imports at start-up), and, in-process, the import of `yaml` (its
- * one-file ES-module build, lib/config/yaml_bundle.generated.js) and the first and second `loadConfig` —
- * the gap between them is V8 compiling the YAML parser function by function on first call,
- * which Deno's code cache does not keep (it holds what was compiled before the module ran).
+ * analyzable dynamic imports at start-up), and, in-process, the import of the config
+ * modules and the first and second `loadConfig`, and whether the example took the fast
+ * YAML subset parser (lib/config/yaml_subset.js) or fell back to the `yaml` package. The
+ * gap between the first and second load is V8 compiling functions lazily, on first call,
+ * which Deno's code cache does not keep (it holds what was compiled with the module).
  * @module
  */
 import { dirname, join } from "node:path";
@@ -34,7 +35,7 @@ export interface StartupTimes {
 }
 
 /** Runs each command `runs` times, interleaved (after one warm-up run each). */
-export async function measureStartup(runs = 15): Promise<StartupTimes> {
+export async function measureStartup(runs = 25): Promise<StartupTimes> {
   const dir = await Deno.makeTempDir({ prefix: "dagent-bench-startup-" });
   try {
     const empty = join(dir, "empty.ts");
@@ -167,8 +168,10 @@ if (import.meta.main) Deno.exit(await runCli(Deno.args));
 
 /** In-process costs on the `validate` path, in ms (one fresh process). */
 export interface ValidateCosts {
-  /** Importing lib/config/yaml_bundle.generated.js (the one-file ES-module build of `yaml`). */
-  yamlImport: number;
+  /** Importing lib/config/mod.ts (the loader, the subset parser, the validator). */
+  configImport: number;
+  /** 1 when the example is in the YAML subset (no `yaml` package loaded), else 0. */
+  subset: number;
   /** First `loadConfig` of the example (read, parse, validate, first-call warm-up). */
   firstLoad: number;
   /** Second `loadConfig`: the same work, warm. */
@@ -176,28 +179,28 @@ export interface ValidateCosts {
 }
 
 /**
- * Times the `yaml` import and the first and second config loads of `validate` in fresh
- * processes (median of `runs` per figure).
+ * Times the config modules' import and the first and second config loads of `validate`
+ * in fresh processes (median of `runs` per figure).
  */
 export async function measureValidateCosts(runs = 3): Promise<ValidateCosts> {
   const dir = await Deno.makeTempDir({ prefix: "dagent-bench-startup-" });
   try {
     const probe = join(dir, "probe.ts");
-    const yaml = JSON.stringify(join(ROOT, "lib/config/yaml_bundle.generated.js"));
+    const subset = JSON.stringify(join(ROOT, "lib/config/yaml_subset.js"));
     const load = JSON.stringify(join(ROOT, "lib/config/mod.ts"));
     const example = JSON.stringify(join(ROOT, EXAMPLE));
     await Deno.writeTextFile(
       probe,
       `const t0 = performance.now();
-await import(${yaml});
-const t1 = performance.now();
 const { loadConfig } = await import(${load});
+const t1 = performance.now();
+await loadConfig(${example});
+const t2 = performance.now();
+await loadConfig(${example});
 const t3 = performance.now();
-await loadConfig(${example});
-const t4 = performance.now();
-await loadConfig(${example});
-const t5 = performance.now();
-console.log(JSON.stringify({ yamlImport: t1 - t0, firstLoad: t4 - t3, secondLoad: t5 - t4 }));
+const { parseYamlSubset } = await import(${subset});
+const subset = parseYamlSubset(await Deno.readTextFile(${example})) ? 1 : 0;
+console.log(JSON.stringify({ configImport: t1 - t0, subset, firstLoad: t2 - t1, secondLoad: t3 - t2 }));
 `,
     );
     const samples: ValidateCosts[] = [];
@@ -213,7 +216,8 @@ console.log(JSON.stringify({ yamlImport: t1 - t0, firstLoad: t4 - t3, secondLoad
     }
     const mid = (key: keyof ValidateCosts) => median(samples.map((sample) => sample[key]));
     return {
-      yamlImport: mid("yamlImport"),
+      configImport: mid("configImport"),
+      subset: mid("subset"),
       firstLoad: mid("firstLoad"),
       secondLoad: mid("secondLoad"),
     };
@@ -223,7 +227,7 @@ console.log(JSON.stringify({ yamlImport: t1 - t0, firstLoad: t4 - t3, secondLoad
 }
 
 /** Runs the start-up benchmark; one result for `--help`, one for `validate`. */
-export async function runStartupBench(runs = 15): Promise<BenchResult[]> {
+export async function runStartupBench(runs = 25): Promise<BenchResult[]> {
   const times = await measureStartup(runs);
   const help = times.helpMs / times.emptyMs;
   const validate = times.validateMs / times.emptyMs;
@@ -246,9 +250,11 @@ export async function runStartupBench(runs = 15): Promise<BenchResult[]> {
   }
   if (validate > TARGET) {
     const costs = await measureValidateCosts();
-    validateNote += `; in-process: import yaml ${ms(costs.yamlImport)}, first loadConfig ${
-      ms(costs.firstLoad)
-    }, second ${ms(costs.secondLoad)} (V8 compiles the YAML parser lazily, on first call)`;
+    validateNote += `; in-process: import of the config modules ${ms(costs.configImport)}, ` +
+      `first loadConfig ${ms(costs.firstLoad)}, second ${ms(costs.secondLoad)} (the gap: V8 ` +
+      `compiling functions lazily, on first call); the example ${
+        costs.subset ? "took the YAML subset parser" : "fell back to the yaml package"
+      }`;
   }
   return [
     {

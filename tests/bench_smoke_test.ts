@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { measureWarmStart } from "../bench/warm_start.ts";
 import { measureRefreshUnderLoad } from "../bench/refresh_load.ts";
 import { signInRequests } from "../bench/harness.ts";
+import { measureValidateCosts } from "../bench/startup.ts";
 import type { RequestLogEntry } from "../fixtures/oauth/mod.ts";
 
 Deno.test("bench warm start: dagent makes no auth request with a stored token", async () => {
@@ -40,4 +41,11 @@ Deno.test("bench sign-in window counts from the first 401 to the first MCP succe
   assert.equal(signInRequests(timeline), 3);
   assert.equal(signInRequests([entry("mcp", 200)]), undefined);
   assert.equal(signInRequests([entry("mcp", 401), entry("prm", 404)]), undefined);
+});
+
+Deno.test("bench start-up probe: the validate example takes the YAML subset parser", async () => {
+  const costs = await measureValidateCosts(1);
+  // The start-up target relies on the example not loading the yaml package.
+  assert.equal(costs.subset, 1);
+  assert.ok(costs.firstLoad > 0 && costs.secondLoad > 0 && costs.configImport > 0);
 });
