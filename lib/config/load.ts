@@ -317,7 +317,7 @@ export class YamlSource {
  */
 export async function parseYaml(text: string, file: string): Promise<YamlSource> {
   const lineStarts = lineStartsOf(text);
-  const subset = parseYamlSubset(text);
+  const subset = parseYamlSubset(text, lineStarts);
   if (subset) {
     const { root, data } = subset;
     const parsed = {

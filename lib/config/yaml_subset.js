@@ -100,20 +100,22 @@ const ESCAPES = {
 
 /**
  * Parses `text` when it is in the subset; `undefined` when it is not (the caller then
- * uses the `yaml` package).
+ * uses the `yaml` package). `lineStarts`: {@link lineStartsOf} the text, when the caller
+ * has it already.
  */
 export const parseYamlSubset = (
   // compiled with the module: see the module documentation
   /**
    * @param {string} text
+   * @param {number[]} [lineStarts]
    * @returns {SubsetDocument | undefined}
    */
-  function parseYamlSubset(text) {
+  function parseYamlSubset(text, lineStarts = lineStartsOf(text)) {
     // Tabs, CR, BOM, other control characters and the Unicode line separators: `yaml`
     // treats each specially (or rejects it), so they are left to it.
     if (UNSUPPORTED_CHARACTERS.test(text)) return undefined;
     try {
-      const root = parseDocument({ text, starts: lineStartsOf(text), line: 0 });
+      const root = parseDocument({ text, starts: lineStarts, line: 0 });
       return { root, data: toData(root) };
     } catch (error) {
       if (error === DECLINE) return undefined;
