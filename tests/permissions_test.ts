@@ -536,7 +536,9 @@ Deno.test("compile task: every module loaded by a computed import is included", 
       if (!entry.name.endsWith(".ts")) continue;
       const text = await Deno.readTextFile(url);
       // `import(new URL("./x.ts", import.meta.url)…)`: invisible to `deno compile`.
-      for (const match of text.matchAll(/import\(new URL\("([^"]+)", import\.meta\.url\)/g)) {
+      for (
+        const match of text.matchAll(/import\(\s*new URL\(\s*"([^"]+)",\s*import\.meta\.url\s*\)/g)
+      ) {
         targets.push(new URL(match[1], url).pathname.slice(REPO.pathname.length));
       }
       // lib/cli/main.ts loads the command modules of its table the same way.

@@ -7,8 +7,7 @@
  */
 import { DagentError, ExitCode, UsageError } from "../errors.ts";
 import { loadConfig } from "../config/mod.ts";
-import type { LoadedConfig } from "../config/mod.ts";
-import { openAuditLog } from "../audit/mod.ts";
+import type { AuditConfig, LoadedConfig } from "../config/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import { createProvider } from "../models/mod.ts";
 import type { ModelProvider } from "../models/mod.ts";
@@ -178,6 +177,20 @@ async function runChat(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * The session's audit log; undefined without an `audit` block. The audit modules (with
+ * `node:crypto`, ~25 ms to load) are imported only for a config that has one; the
+ * specifier is computed so that Deno does not load them at start-up either (the compile
+ * task --includes lib/audit/mod.ts).
+ */
+async function openAudit(config: AuditConfig | undefined): Promise<AuditLog | undefined> {
+  if (!config) return undefined;
+  const audit: typeof import("../audit/mod.ts") = await import(
+    new URL("../audit/mod.ts", import.meta.url).href
+  );
+  return await audit.openAuditLog({ config });
+}
+
 /** Builds the runtime with its prompts, OAuth, toolsets, providers and audit log. */
 async function buildSetup(
   loaded: LoadedConfig,
@@ -188,7 +201,7 @@ async function buildSetup(
   askToContinue: boolean,
 ): Promise<RunSetup> {
   const yes = values.yes === true;
-  const audit = await openAuditLog({ config: loaded.config.audit });
+  const audit = await openAudit(loaded.config.audit);
   const onEvent = sink;
   const elicitation = withAuthEvents(
     interactive
